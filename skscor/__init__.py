@@ -1,0 +1,13 @@
+"""skscor: scikit-learn compatible neural classifiers for class-imbalanced data."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._classifiers import SCoRClassifier
+from ._net import DivergenceError
+
+try:
+    __version__ = version("skscor")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+__all__ = ["DivergenceError", "SCoRClassifier", "__version__"]

@@ -1,0 +1,77 @@
+"""Shared numpydoc fragments for the estimators' docstrings."""
+
+BASE_PARAMS = """\
+hidden_layer_sizes : array-like of int, default=(100,)
+        Widths of the default MLP's hidden layers (ignored with ``module``).
+    activation : {'relu', 'tanh', 'logistic', 'identity', 'gelu'}, default='relu'
+        Hidden-layer nonlinearity of the default MLP.
+    dropout : float, default=0.0
+        Dropout probability after each hidden layer of the default MLP.
+    optimizer : {'adam', 'adamw', 'sgd'}, default='adam'
+        Optimizer (``torch.optim.Adam``, ``AdamW`` or ``SGD``).
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for 'adamw').
+    momentum : float, default=0.9
+        Momentum of 'sgd' (ignored by the other optimizers).
+    batch_size : int or 'auto', default='auto'
+        Rows per mini-batch; 'auto' is ``min(200, n_samples)``.
+    max_iter : int, default=200
+        Maximum number of epochs of ``fit``.
+    shuffle : bool, default=True
+        Shuffle the training rows every epoch.
+    tol : float, default=1e-4
+        Improvement threshold of the stopping rule: training stops when the
+        training loss (or, with ``early_stopping``, the validation balanced
+        accuracy) has not improved by ``tol`` for more than
+        ``n_iter_no_change`` epochs, as in ``MLPClassifier``.
+    n_iter_no_change : int, default=10
+        Patience of the stopping rule, in epochs.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified),
+        stop on its balanced accuracy and restore the best weights. Off by
+        default so that cross-validation folds are used in full; after an
+        oversampler (SMOTE) the held-out rows would include synthetic ones.
+    validation_fraction : float, default=0.1
+        Share of the training data held out when ``early_stopping=True``.
+    class_weight : dict, 'balanced' or None, default=None
+        Per-class loss weights; 'balanced' uses
+        ``n_samples / (n_classes * np.bincount(y))``.
+    module : callable or None, default=None
+        A ``torch.nn.Module`` class (or factory) called as
+        ``module(n_features, n_classes)`` that returns logits. It must be
+        importable (not defined in ``__main__``) to pickle into joblib
+        workers. ``None`` uses :class:`skscor.modules.MLP`.
+    device : {'auto', 'cpu', 'cuda'}, default='auto'
+        Training device; 'auto' picks CUDA when available. A model trained on
+        a GPU unpickles onto the CPU where no GPU is present.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization, shuffling, dropout, the validation
+        split and method randomness, without touching global RNG state.
+    verbose : int, default=0
+        ``1`` prints one line per epoch (loss, validation score, time).
+    warm_start : bool, default=False
+        Continue training from the current weights on the next ``fit``."""
+
+ATTRIBUTES = """\
+classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    n_classes_ : int
+        Number of classes.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+    net_ : skorch.NeuralNet
+        The trained network wrapper; ``net_.module_`` is the torch module.
+    n_iter_ : int
+        Epochs trained so far (across ``partial_fit`` and warm starts).
+    loss_curve_ : list of float
+        Mean training loss per epoch.
+    best_loss_ : float
+        Lowest training loss reached.
+    validation_scores_ : list of float or None
+        Balanced accuracy on the held-out split per epoch (early stopping only).
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``."""
