@@ -1,0 +1,341 @@
+"""Focal loss (Lin et al., 2017) on logits, computed from ``log_softmax``.
+
+This module also holds the small private validation helpers shared by the other
+pure-torch losses written alongside it (``_margin.py``, ``_mr2.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+__all__ = ["focal_loss", "FocalLoss"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# --------------------------------------------------------------------------
+# private helpers shared by the losses of this package
+# --------------------------------------------------------------------------
+def _check_reduction(reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}.")
+
+
+def _check_real(
+    name: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Return ``value`` as a float after checking its type and range."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}.")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}.")
+    if low is not None and (value < low or (value == low and not low_inclusive)):
+        op = ">=" if low_inclusive else ">"
+        raise ValueError(f"{name} must be {op} {low}, got {value}.")
+    if high is not None and (value > high or (value == high and not high_inclusive)):
+        op = "<=" if high_inclusive else "<"
+        raise ValueError(f"{name} must be {op} {high}, got {value}.")
+    return value
+
+
+def _check_logits_target(input: Tensor, target: Tensor) -> None:
+    """Shape and dtype checks (no value checks: they would force a device sync)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"input must be a Tensor, got {type(input).__name__}.")
+    if not isinstance(target, Tensor):
+        raise TypeError(f"target must be a Tensor, got {type(target).__name__}.")
+    if input.ndim != 2:
+        raise ValueError(
+            f"input must be 2-D (n_samples, n_classes), got shape {tuple(input.shape)}."
+        )
+    if not input.is_floating_point():
+        raise TypeError(f"input must be a floating point tensor, got {input.dtype}.")
+    if target.ndim != 1 or target.shape[0] != input.shape[0]:
+        raise ValueError(
+            "target must be 1-D with one entry per row of input: got shape "
+            f"{tuple(target.shape)} for input of shape {tuple(input.shape)}."
+        )
+    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+        raise TypeError(f"target must hold integer class indices, got {target.dtype}.")
+
+
+def _per_class_tensor(name: str, value: object, n_classes: int | None) -> Tensor:
+    """Validate a 1-D, finite, non-negative per-class vector.
+
+    ``n_classes=None`` accepts any non-zero length. A tensor keeps its dtype and
+    device; anything else becomes a float64 CPU tensor.
+    """
+    if isinstance(value, Tensor):
+        t = value.detach()
+    elif isinstance(value, str | bytes) or not (
+        isinstance(value, Sequence) or hasattr(value, "__array__")
+    ):
+        raise TypeError(
+            f"{name} must be a 1-D tensor or sequence, got {type(value).__name__}."
+        )
+    else:
+        try:
+            t = torch.as_tensor(value, dtype=torch.float64)
+        except (TypeError, ValueError, RuntimeError) as exc:
+            raise TypeError(f"{name} must be a 1-D sequence of numbers.") from exc
+    if t.dtype == torch.bool or t.is_complex():
+        raise TypeError(f"{name} must hold real numbers, got {t.dtype}.")
+    expected = "n_classes" if n_classes is None else str(n_classes)
+    if (
+        t.ndim != 1
+        or t.shape[0] == 0
+        or (n_classes is not None and t.shape[0] != n_classes)
+    ):
+        raise ValueError(
+            f"{name} must be 1-D with one entry per class ({expected}), got shape "
+            f"{tuple(t.shape)}."
+        )
+    if not bool(torch.isfinite(t).all()) or bool((t < 0).any()):
+        raise ValueError(f"{name} must be finite and non-negative.")
+    return t
+
+
+def _check_sample_weight(sample_weight: object, n_samples: int) -> None:
+    if not isinstance(sample_weight, Tensor):
+        raise TypeError(
+            f"sample_weight must be a Tensor, got {type(sample_weight).__name__}."
+        )
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            "sample_weight must have one entry per sample: got shape "
+            f"{tuple(sample_weight.shape)} for {n_samples} samples."
+        )
+
+
+def _reduce(losses: Tensor, sample_weight: Tensor | None, reduction: str) -> Tensor:
+    """Multiply per-sample losses by ``sample_weight``, then reduce.
+
+    ``mean`` is ``(w * l).mean()``: weights are not renormalized per batch (the
+    caller normalizes them to mean one over the whole data set).
+    """
+    if sample_weight is not None:
+        _check_sample_weight(sample_weight, losses.shape[0])
+        losses = losses * sample_weight.to(device=losses.device, dtype=losses.dtype)
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def _check_gamma(gamma: object) -> float:
+    return _check_real("gamma", gamma, low=0.0)
+
+
+def _check_alpha(alpha: object) -> float | Tensor | None:
+    """``None``, a float in (0, 1) (binary), or a per-class vector."""
+    if alpha is None:
+        return None
+    if isinstance(alpha, Real) and not isinstance(alpha, bool):
+        return _check_real(
+            "alpha", alpha, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False
+        )
+    return _per_class_tensor("alpha", alpha, None)
+
+
+# --------------------------------------------------------------------------
+# focal loss
+# --------------------------------------------------------------------------
+def focal_loss(
+    input: Tensor,
+    target: Tensor,
+    *,
+    gamma: float = 2.0,
+    alpha: float | Sequence[float] | Tensor | None = None,
+    sample_weight: Tensor | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Multi-class focal loss on logits.
+
+    Parameters
+    ----------
+    input : Tensor of shape (n_samples, n_classes)
+        Raw logits.
+    target : Tensor of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    gamma : float, default=2.0
+        Focusing parameter, ``>= 0``. ``gamma=0`` without ``alpha`` is the
+        cross-entropy (value and gradient).
+    alpha : float, sequence of float, Tensor or None, default=None
+        Class balancing factor :math:`\alpha_t`:
+
+        - ``None``: no balancing (:math:`\alpha_t = 1`);
+        - a float in (0, 1), binary problems only (``n_classes == 2``):
+          :math:`\alpha` for class 1 and :math:`1 - \alpha` for class 0, the
+          convention of ``torchvision.ops.sigmoid_focal_loss``;
+        - a 1-D vector of ``n_classes`` non-negative weights,
+          :math:`\alpha_t = \alpha[y]`.
+    sample_weight : Tensor of shape (n_samples,), optional
+        Per-sample weights multiplied into the per-sample losses before the
+        reduction. ``mean`` is ``(w * l).mean()``; weights are not renormalized
+        per batch.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        Reduction over the samples.
+
+    Returns
+    -------
+    loss : Tensor
+        A scalar, or shape ``(n_samples,)`` for ``reduction='none'``.
+
+    See Also
+    --------
+    FocalLoss : Module form.
+
+    Notes
+    -----
+    With :math:`p_t = \mathrm{softmax}(z)_y`,
+
+    .. math::
+
+        \mathrm{FL}(z, y) = -\alpha_t\,(1 - p_t)^\gamma \log p_t .
+
+    :math:`\log p_t` comes from ``log_softmax`` (never ``log(softmax)``), and
+    :math:`1 - p_t` from ``-expm1(log p_t)``, which is accurate when
+    :math:`p_t \to 1`. Where :math:`1 - p_t` underflows to zero it is clamped to
+    the smallest normal number of the dtype with a zero gradient, so that
+    :math:`(1 - p_t)^\gamma` has a finite gradient even for :math:`\gamma < 1`
+    (the exact gradient there is zero up to that clamp). For ``gamma=0`` the
+    modulating factor is skipped, so the loss is exactly the cross-entropy.
+
+    References
+    ----------
+    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss
+       for Dense Object Detection", ICCV 2017.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skscor.losses import focal_loss
+    >>> logits = torch.tensor([[2.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    >>> target = torch.tensor([0, 0, 1])
+    >>> ce = torch.nn.functional.cross_entropy(logits, target)
+    >>> bool(torch.isclose(focal_loss(logits, target, gamma=0.0), ce))
+    True
+    >>> bool(focal_loss(logits, target, gamma=2.0) < ce)
+    True
+    """
+    gamma = _check_gamma(gamma)
+    alpha = _check_alpha(alpha)
+    _check_reduction(reduction)
+    return _focal_loss(input, target, gamma, alpha, sample_weight, reduction)
+
+
+def _focal_loss(
+    input: Tensor,
+    target: Tensor,
+    gamma: float,
+    alpha: float | Tensor | None,
+    sample_weight: Tensor | None,
+    reduction: str,
+) -> Tensor:
+    """Focal loss with already validated hyperparameters (no device syncs)."""
+    _check_logits_target(input, target)
+    n_classes = input.shape[1]
+    target = target.long()
+    log_pt = F.log_softmax(input, dim=1).gather(1, target[:, None]).squeeze(1)
+    losses = -log_pt
+    if gamma != 0.0:
+        # 1 - p_t without cancellation; the clamp keeps the gradient of the
+        # power finite where 1 - p_t underflows to 0 (gamma < 1 would give inf*0).
+        one_minus_pt = (-torch.expm1(log_pt)).clamp_min(torch.finfo(log_pt.dtype).tiny)
+        losses = losses * one_minus_pt.pow(gamma)
+    if alpha is not None:
+        if isinstance(alpha, float):
+            if n_classes != 2:
+                raise ValueError(
+                    "a float alpha is for binary problems (n_classes == 2); got "
+                    f"{n_classes} classes: pass one alpha per class instead."
+                )
+            # full_like keeps the loss dtype (python scalars would give float32)
+            alpha_t = torch.full_like(losses, 1.0 - alpha).masked_fill(
+                target == 1, alpha
+            )
+        else:
+            if alpha.shape[0] != n_classes:
+                raise ValueError(
+                    f"alpha must have one entry per class ({n_classes}), got "
+                    f"{alpha.shape[0]}."
+                )
+            alpha_t = alpha.to(device=losses.device, dtype=losses.dtype)[target]
+        losses = losses * alpha_t
+    return _reduce(losses, sample_weight, reduction)
+
+
+class FocalLoss(nn.Module):
+    r"""Module form of :func:`focal_loss`.
+
+    Parameters
+    ----------
+    gamma : float, default=2.0
+        Focusing parameter, ``>= 0``.
+    alpha : float, sequence of float, Tensor or None, default=None
+        Class balancing factor (see :func:`focal_loss`). A per-class vector is
+        stored as a buffer, so ``.to(device)`` moves it.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        Reduction over the samples.
+
+    See Also
+    --------
+    focal_loss : Functional form, with the equations.
+
+    References
+    ----------
+    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss
+       for Dense Object Detection", ICCV 2017.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skscor.losses import FocalLoss
+    >>> crit = FocalLoss(gamma=1.0, alpha=[1.0, 3.0])
+    >>> logits, target = torch.zeros(2, 2), torch.tensor([0, 1])
+    >>> round(float(crit(logits, target)), 4)  # 0.5 * log 2 * (1 + 3) / 2
+    0.6931
+    """
+
+    alpha: Tensor | float | None
+
+    def __init__(
+        self,
+        gamma: float = 2.0,
+        alpha: float | Sequence[float] | Tensor | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__()
+        self.gamma = _check_gamma(gamma)
+        _check_reduction(reduction)
+        self.reduction = reduction
+        checked = _check_alpha(alpha)
+        if isinstance(checked, Tensor):
+            self.register_buffer("alpha", checked.to(torch.get_default_dtype()).clone())
+        else:
+            self.alpha = checked
+
+    def forward(
+        self, input: Tensor, target: Tensor, sample_weight: Tensor | None = None
+    ) -> Tensor:
+        return _focal_loss(
+            input, target, self.gamma, self.alpha, sample_weight, self.reduction
+        )
+
+    def extra_repr(self) -> str:
+        alpha = self.alpha.tolist() if isinstance(self.alpha, Tensor) else self.alpha
+        return f"gamma={self.gamma}, alpha={alpha}, reduction={self.reduction!r}"

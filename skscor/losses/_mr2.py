@@ -1,0 +1,386 @@
+"""MR^2 loss: feature-statistics-driven logit margins and a representation term."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ._focal import _check_logits_target, _check_real, _check_sample_weight, _reduce
+
+__all__ = ["MR2Loss", "mr2_representation_term"]
+
+# Lower bound on gamma_k: a class whose features have all been exactly zero has
+# s_k = 0, and dividing its logits by c * 0 would give inf/NaN.
+_GAMMA_MIN = 1e-3
+
+
+def _check_n_classes(n_classes: object) -> int:
+    if isinstance(n_classes, bool) or not isinstance(n_classes, Integral):
+        raise TypeError(f"n_classes must be an int, got {type(n_classes).__name__}.")
+    if n_classes < 1:
+        raise ValueError(f"n_classes must be >= 1, got {n_classes}.")
+    return int(n_classes)
+
+
+def _check_features(features: Tensor, target: Tensor) -> None:
+    if not isinstance(features, Tensor):
+        raise TypeError(f"features must be a Tensor, got {type(features).__name__}.")
+    if features.ndim != 2 or not features.is_floating_point():
+        raise ValueError(
+            "features must be a 2-D floating point tensor (n_samples, n_features), "
+            f"got shape {tuple(features.shape)} and dtype {features.dtype}."
+        )
+    if not isinstance(target, Tensor) or target.ndim != 1:
+        raise ValueError("target must be a 1-D tensor of class indices.")
+    if target.shape[0] != features.shape[0]:
+        raise ValueError(
+            f"features has {features.shape[0]} rows but target has "
+            f"{target.shape[0]} entries."
+        )
+    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+        raise TypeError(f"target must hold integer class indices, got {target.dtype}.")
+
+
+def _class_counts(target: Tensor, n_classes: int, dtype: torch.dtype) -> Tensor:
+    # index_add instead of bincount: no host synchronization on accelerators.
+    ones = torch.ones(target.shape[0], dtype=dtype, device=target.device)
+    return torch.zeros(n_classes, dtype=dtype, device=target.device).index_add_(
+        0, target, ones
+    )
+
+
+def mr2_representation_term(
+    features: Tensor,
+    target: Tensor,
+    s_bar: float | Tensor,
+    n_classes: int,
+) -> Tensor:
+    r"""Representation term of MR^2 on one batch of penultimate features.
+
+    Parameters
+    ----------
+    features : Tensor of shape (n_samples, n_features)
+        Penultimate features :math:`h_i` of the batch.
+    target : Tensor of shape (n_samples,)
+        Integer class indices in ``[0, n_classes)``.
+    s_bar : float or 0-d Tensor
+        Mean within-class variance :math:`\bar s` (``>= 0``); treated as a
+        constant (no gradient flows into it).
+    n_classes : int
+        Number of classes :math:`K` of the problem (not only those in the batch).
+
+    Returns
+    -------
+    rep : Tensor
+        A scalar; zero when no class has two samples in the batch.
+
+    Notes
+    -----
+    With :math:`D` the feature dimension and :math:`B_k` the samples of class
+    :math:`k` in the batch,
+
+    .. math::
+
+        \mathrm{rep} = \frac{D}{10K} \sum_{k:\,|B_k| \ge 2}
+        \frac{1}{|B_k|} \sum_{i \in B_k}
+        \log\Big(1 + \sum_{j \in B_k,\, j \ne i}
+        \exp\frac{\|h_i - h_j\|_2^2 - 2\bar s}{10 D}\Big).
+
+    Classes with fewer than two samples in the batch are skipped. The squared
+    distances come from the Gram matrix (clamped at zero), and
+    :math:`\log(1 + \sum \exp)` is a ``logsumexp`` with the diagonal standing
+    for the 1, so it is finite for identical features. Cost: :math:`O(N^2 D)`
+    time and :math:`O(N^2)` memory for a batch of :math:`N`.
+
+    References
+    ----------
+    .. [1] MR^2, ICLR 2026 (margin and representation regularization for
+       class-imbalanced learning from per-class feature statistics).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skscor.losses import mr2_representation_term
+    >>> h = torch.tensor([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    >>> y = torch.tensor([0, 0, 1])
+    >>> # class 0: two identical points, each gives log(1 + e^0); class 1 skipped
+    >>> rep = mr2_representation_term(h, y, s_bar=0.0, n_classes=2)
+    >>> round(float(rep), 4)  # (2 / 20) * log 2
+    0.0693
+    """
+    _check_features(features, target)
+    n_classes = _check_n_classes(n_classes)
+    if isinstance(s_bar, Tensor):
+        if s_bar.numel() != 1:
+            raise ValueError("s_bar must be a scalar.")
+        s_bar = s_bar.detach().reshape(()).to(features.dtype)
+    else:
+        s_bar = _check_real("s_bar", s_bar, low=0.0)
+    n, dim = features.shape
+    target = target.long()
+    sq_norms = features.pow(2).sum(1)
+    dist = (sq_norms[:, None] + sq_norms[None, :] - 2.0 * features @ features.T).clamp(
+        min=0.0
+    )
+    scores = (dist - 2.0 * s_bar) / (10.0 * dim)
+    same = target[:, None] == target[None, :]
+    scores = scores.masked_fill(~same, float("-inf"))
+    # The diagonal (j == i, excluded from the sum) becomes exp(0) = the "1 +".
+    eye = torch.eye(n, dtype=torch.bool, device=features.device)
+    per_sample = torch.logsumexp(scores.masked_fill(eye, 0.0), dim=1)
+    counts = _class_counts(target, n_classes, features.dtype)[target]
+    per_sample = torch.where(
+        counts >= 2, per_sample / counts, torch.zeros_like(per_sample)
+    )
+    return per_sample.sum() * (dim / (10.0 * n_classes))
+
+
+class MR2Loss(nn.Module):
+    r"""MR^2 loss: margin-scaled cross-entropy plus a representation term.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes :math:`K`.
+    lambda_rep : float, default=0.1
+        Weight of the representation term (``>= 0``; 0 switches it off).
+    ema_decay : float, default=0.9
+        Decay :math:`d \in [0, 1)` of the exponential moving averages.
+    margin_scale : float, default=1.0
+        Constant :math:`c > 0` of the per-sample temperature :math:`c\gamma_y`.
+
+    Attributes
+    ----------
+    needs_features : bool
+        Class attribute, ``True``: :meth:`forward` takes the penultimate
+        features as third argument.
+    ema_m, ema_v : Tensor of shape (n_classes,)
+        Buffers with the moving averages of :math:`m_k` and :math:`v_k`.
+    n_updates_m, n_updates_v : Tensor of shape (n_classes,), int64
+        Buffers counting the batches that updated each average (0: never seen).
+
+    See Also
+    --------
+    mr2_representation_term : The representation term alone.
+
+    Notes
+    -----
+    For each class :math:`k` in a training batch, with :math:`\mu_k` the mean of
+    its features :math:`h` (the input of the network's last linear layer),
+
+    .. math::
+
+        m_k = \|\mu_k\|_2^2, \qquad
+        v_k = \frac{1}{|B_k|}\sum_{i \in B_k} \|h_i - \mu_k\|_2^2 ,
+
+    and the buffers follow :math:`\bar m_k \leftarrow d\,\bar m_k + (1-d)\,m_k`
+    (same for :math:`v`). Then :math:`s_k = (\bar m_k + \bar v_k)^{1/3}`,
+    :math:`\gamma_k = K s_k / \sum_j s_j`, and
+
+    .. math::
+
+        L = \frac{1}{N}\sum_i w_i\,\mathrm{CE}\Big(\frac{z_i}{c\,\gamma_{y_i}},
+        y_i\Big) + \lambda_{\mathrm{rep}}\,
+        \mathrm{rep}(h, y, \bar s), \qquad \bar s = \mathrm{mean}_k \bar v_k ,
+
+    with rep from :func:`mr2_representation_term`. Implementation choices:
+
+    - **Order.** In training mode the averages are updated from the batch
+      *before* :math:`\gamma` and :math:`\bar s` are computed, so every target
+      class of the batch has data-based statistics.
+    - **Initialization.** The first observation of a class sets its average
+      (no decay from zero); ``n_updates_*`` record whether a class was seen.
+    - **Single sample.** A class with one sample in the batch updates
+      :math:`\bar m_k` only: one point carries no information on the spread,
+      so :math:`\bar v_k` is left as is (0 until the class first appears with
+      two or more samples). It is skipped in the representation term.
+    - **Unseen classes** (:math:`\bar m_k` never set) get :math:`\gamma_k = 1`;
+      the others are normalized among themselves,
+      :math:`\gamma_k = K' s_k / \sum_{j \text{ seen}} s_j` with :math:`K'` the
+      number of seen classes, so the mean over all classes stays 1. If every
+      :math:`s_k` is zero all :math:`\gamma_k` are 1; :math:`\gamma_k` is
+      clipped below at 1e-3 so that zero features cannot produce inf/NaN.
+      :math:`\bar s` is the mean of :math:`\bar v_k` over the classes whose
+      :math:`\bar v_k` was set (0 if none).
+    - The statistics are computed from detached features in the dtype of the
+      features and are constants for autograd. ``sample_weight`` weighs the
+      cross-entropy terms only; the statistics and the representation term
+      are unweighted.
+    - The result is always the mean over the batch (the representation term is
+      a batch-level quantity added once), as for ``SCoRLoss``.
+    - In ``eval()`` mode the averages are not updated; the stored ones are
+      used. Keep one loss object for the whole training: the averages persist
+      across epochs (they are buffers, so they pickle, move with ``.to()`` and
+      appear in ``state_dict``).
+
+    Reference-code bugs not copied: the constant :math:`c` is defined,
+    :math:`\bar s` is not overwritten by 0, norms are squared L2 (not p=5), and
+    the averages are not reset each epoch.
+
+    References
+    ----------
+    .. [1] MR^2, ICLR 2026 (margin and representation regularization for
+       class-imbalanced learning from per-class feature statistics).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skscor.losses import MR2Loss
+    >>> crit = MR2Loss(n_classes=2)
+    >>> h = torch.tensor([[1.0, 0.0], [3.0, 0.0], [0.0, 1.0]])
+    >>> logits, y = torch.randn(3, 2), torch.tensor([0, 0, 1])
+    >>> loss = crit(logits, y, h)  # training mode: updates the averages first
+    >>> crit.ema_m.tolist(), crit.ema_v.tolist()
+    ([4.0, 1.0], [1.0, 0.0])
+    >>> [round(g, 4) for g in crit.class_gamma().tolist()]  # s = (5, 1)^(1/3)
+    [1.262, 0.738]
+    """
+
+    needs_features = True
+
+    ema_m: Tensor
+    ema_v: Tensor
+    n_updates_m: Tensor
+    n_updates_v: Tensor
+
+    def __init__(
+        self,
+        n_classes: int,
+        *,
+        lambda_rep: float = 0.1,
+        ema_decay: float = 0.9,
+        margin_scale: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.n_classes = _check_n_classes(n_classes)
+        self.lambda_rep = _check_real("lambda_rep", lambda_rep, low=0.0)
+        self.ema_decay = _check_real(
+            "ema_decay", ema_decay, low=0.0, high=1.0, high_inclusive=False
+        )
+        self.margin_scale = _check_real(
+            "margin_scale", margin_scale, low=0.0, low_inclusive=False
+        )
+        dtype = torch.get_default_dtype()
+        self.register_buffer("ema_m", torch.zeros(self.n_classes, dtype=dtype))
+        self.register_buffer("ema_v", torch.zeros(self.n_classes, dtype=dtype))
+        self.register_buffer(
+            "n_updates_m", torch.zeros(self.n_classes, dtype=torch.long)
+        )
+        self.register_buffer(
+            "n_updates_v", torch.zeros(self.n_classes, dtype=torch.long)
+        )
+
+    @torch.no_grad()
+    def reset_statistics(self) -> None:
+        """Forget the moving averages (every class becomes unseen)."""
+        for buf in (self.ema_m, self.ema_v, self.n_updates_m, self.n_updates_v):
+            buf.zero_()
+
+    @torch.no_grad()
+    def update_statistics(self, features: Tensor, target: Tensor) -> None:
+        """Update the moving averages from one batch (called by ``forward``).
+
+        Parameters
+        ----------
+        features : Tensor of shape (n_samples, n_features)
+            Penultimate features; used detached.
+        target : Tensor of shape (n_samples,)
+            Integer class indices.
+        """
+        _check_features(features, target)
+        # At least the buffers' precision (half-precision sums could overflow).
+        h = features.detach().to(torch.promote_types(features.dtype, self.ema_m.dtype))
+        target = target.long().to(h.device)
+        k, d = self.n_classes, self.ema_decay
+        counts = _class_counts(target, k, h.dtype)
+        sums = torch.zeros(k, h.shape[1], dtype=h.dtype, device=h.device)
+        sums.index_add_(0, target, h)
+        means = sums / counts.clamp(min=1.0)[:, None]
+        m_batch = means.pow(2).sum(1)
+        sq_dev = (h - means[target]).pow(2).sum(1)
+        v_batch = torch.zeros_like(counts).index_add_(0, target, sq_dev)
+        v_batch = v_batch / counts.clamp(min=1.0)
+
+        for ema, n_upd, value, mask in (
+            (self.ema_m, self.n_updates_m, m_batch, counts >= 1),
+            (self.ema_v, self.n_updates_v, v_batch, counts >= 2),
+        ):
+            value = value.to(ema.dtype)
+            blended = torch.where(n_upd > 0, d * ema + (1.0 - d) * value, value)
+            ema.copy_(torch.where(mask, blended, ema))
+            n_upd.add_(mask.long())
+
+    @torch.no_grad()
+    def class_gamma(self) -> Tensor:
+        r"""Current per-class margins :math:`\gamma_k` (shape ``(n_classes,)``)."""
+        seen = self.n_updates_m > 0
+        s = (self.ema_m + self.ema_v).clamp(min=0.0).pow(1.0 / 3.0)
+        s = torch.where(seen, s, torch.zeros_like(s))
+        total = s.sum()
+        gamma = seen.sum().to(s.dtype) * s / total.clamp(min=torch.finfo(s.dtype).tiny)
+        gamma = torch.where(seen & (total > 0), gamma, torch.ones_like(gamma))
+        return gamma.clamp(min=_GAMMA_MIN)
+
+    @torch.no_grad()
+    def s_bar(self) -> Tensor:
+        r"""Current :math:`\bar s`: mean of :math:`\bar v_k` over classes with one."""
+        has_v = self.n_updates_v > 0
+        n = has_v.sum().to(self.ema_v.dtype)
+        total = torch.where(has_v, self.ema_v, torch.zeros_like(self.ema_v)).sum()
+        return total / n.clamp(min=1.0)
+
+    def forward(
+        self,
+        input: Tensor,
+        target: Tensor,
+        features: Tensor,
+        sample_weight: Tensor | None = None,
+    ) -> Tensor:
+        """Compute the loss (and, in training mode, first update the averages).
+
+        Parameters
+        ----------
+        input : Tensor of shape (n_samples, n_classes)
+            Raw logits.
+        target : Tensor of shape (n_samples,)
+            Integer class indices.
+        features : Tensor of shape (n_samples, n_features)
+            Penultimate features (the input of the last linear layer).
+        sample_weight : Tensor of shape (n_samples,), optional
+            Per-sample weights of the cross-entropy terms; the mean is
+            ``(w * l).mean()``, not renormalized per batch.
+
+        Returns
+        -------
+        loss : Tensor
+            A scalar.
+        """
+        _check_logits_target(input, target)
+        _check_features(features, target)
+        if input.shape[1] != self.n_classes:
+            raise ValueError(
+                f"input has {input.shape[1]} columns but n_classes={self.n_classes}."
+            )
+        if sample_weight is not None:
+            _check_sample_weight(sample_weight, input.shape[0])
+        target = target.long()
+        if self.training:
+            self.update_statistics(features, target)
+        gamma = self.class_gamma().to(device=input.device, dtype=input.dtype)
+        temperature = self.margin_scale * gamma[target]
+        ce = F.cross_entropy(input / temperature[:, None], target, reduction="none")
+        loss = _reduce(ce, sample_weight, "mean")
+        if self.lambda_rep == 0.0:
+            return loss
+        s_bar = self.s_bar().to(device=features.device, dtype=features.dtype)
+        rep = mr2_representation_term(features, target, s_bar, self.n_classes)
+        return loss + self.lambda_rep * rep
+
+    def extra_repr(self) -> str:
+        return (
+            f"n_classes={self.n_classes}, lambda_rep={self.lambda_rep}, "
+            f"ema_decay={self.ema_decay}, margin_scale={self.margin_scale}"
+        )
