@@ -1,0 +1,188 @@
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError
+from torch import nn
+
+from skscor.hessian import class_hessian_spectrum
+from skscor.plotting import ClassRecallDisplay, HessianDensityDisplay, SpectrumDisplay
+from skscor.spectral import spectral_report
+
+mpl = pytest.importorskip("matplotlib")
+mpl.use("Agg")
+plt = pytest.importorskip("matplotlib.pyplot")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures_one_thread():
+    # one torch thread: the Hessian products are tiny (see test_hessian.py)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+    plt.close("all")
+
+
+def _mlp(seed):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(5, 3))
+
+
+class _FakeNet:
+    def __init__(self, module):
+        self.module_ = module
+
+
+class _FakeClassifier(ClassifierMixin, BaseEstimator):
+    """Predicts a fixed table; exposes what a fitted skscor estimator exposes."""
+
+    def __init__(self, seed=0, predictions=None):
+        self.seed = seed
+        self.predictions = predictions
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        self.n_features_in_ = np.asarray(X).shape[1]
+        self.net_ = _FakeNet(_mlp(self.seed))
+        return self
+
+    def predict(self, X):
+        return np.asarray(self.predictions)
+
+
+def test_spectrum_display_several_estimators_side_by_side():
+    X, y = np.zeros((3, 6)), np.array([0, 1, 2])
+    a = _FakeClassifier(seed=0).fit(X, y)
+    b = _FakeClassifier(seed=1).fit(X, y)
+    b.spectral_report_ = spectral_report(b.net_.module_)  # used when present
+    disp = SpectrumDisplay.from_estimator([a, b], names=["CE", "SCoR"])
+    assert disp.layers_ == ["0.weight", "2.weight"]
+    assert disp.ax_.shape == (2,)
+    assert disp.figure_ is disp.ax_[0].figure
+    assert disp.lines_.shape == (2, 2)
+    # each line holds that model's singular values
+    np.testing.assert_allclose(
+        disp.lines_[1, 1].get_ydata(), b.spectral_report_["2.weight"].singular_values
+    )
+    assert [t.get_text() for t in disp.ax_[0].get_legend().get_texts()] == [
+        "CE",
+        "SCoR",
+    ]
+    assert disp.ax_[0].get_yscale() == "log"
+
+
+def test_spectrum_display_from_reports_chosen_layer_and_ax():
+    reports = [spectral_report(_mlp(s)) for s in range(3)]
+    fig, ax = plt.subplots()
+    disp = SpectrumDisplay.from_reports(reports, layers="2.weight", ax=ax, logy=False)
+    assert disp.ax_ is ax and disp.figure_ is fig
+    assert disp.lines_.shape == (1, 3)
+    assert disp.names == ["report 0", "report 1", "report 2"]
+    assert ax.get_yscale() == "linear"
+    # positions work too, and plot() can be called again on new axes
+    again = disp.plot(layers=[0])
+    assert again is disp and disp.layers_ == ["0.weight"]
+
+
+def test_spectrum_display_errors():
+    report = spectral_report(_mlp(0))
+    with pytest.raises(ValueError, match="layers: 'nope' not found"):
+        SpectrumDisplay.from_reports(report, layers="nope")
+    with pytest.raises(ValueError, match="names has 2 entries"):
+        SpectrumDisplay.from_reports(report, names=["a", "b"])
+    with pytest.raises(TypeError, match="SpectralReport"):
+        SpectrumDisplay.from_reports([object()])
+    with pytest.raises(NotFittedError):
+        SpectrumDisplay.from_estimator(_FakeClassifier())
+    with pytest.raises(TypeError, match="neither spectral_report_ nor net_"):
+        SpectrumDisplay.from_estimator(object())
+    other = spectral_report(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="share no layer"):
+        SpectrumDisplay.from_reports([report, other])
+
+
+def test_class_recall_display_sorted_by_training_frequency():
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    y_pred = np.array([0, 1, 1, 1, 2, 0])  # recalls 1/2, 1, 1/2
+    clf = _FakeClassifier(predictions=y_pred).fit(np.zeros((6, 6)), y_true)
+    y_train = np.array([2] * 50 + [0] * 10 + [1] * 3)
+    disp = ClassRecallDisplay.from_estimator(
+        clf, np.zeros((6, 6)), y_true, y_train=y_train
+    )
+    np.testing.assert_array_equal(disp.order_, [2, 0, 1])  # frequent to rare
+    heights = [bar.get_height() for bar in disp.bars_]
+    np.testing.assert_allclose(heights, [0.5, 0.5, 1.0])
+    assert disp.ax_.get_title() == "_FakeClassifier"
+    ticks = [t.get_text() for t in disp.ax_.get_xticklabels()]
+    assert ticks == ["2\nn=50", "0\nn=10", "1\nn=3"]
+    assert disp.mean_line_.get_ydata()[0] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="not both"):
+        ClassRecallDisplay.from_estimator(
+            clf, np.zeros((6, 6)), y_true, y_train=y_train, class_counts=[1, 2, 3]
+        )
+
+
+def test_class_recall_display_from_predictions_absent_class():
+    disp = ClassRecallDisplay.from_predictions(
+        ["a", "a", "b"], ["a", "c", "b"], class_counts={"a": 5, "b": 9, "c": 1}
+    )
+    np.testing.assert_array_equal(disp.labels[disp.order_], ["b", "a", "c"])
+    ticks = [t.get_text() for t in disp.ax_.get_xticklabels()]
+    assert ticks[-1] == "c\nabsent"
+    assert disp.bars_[2].get_height() == 0.0
+    with pytest.raises(ValueError, match="class_counts has no count"):
+        ClassRecallDisplay.from_predictions([0, 1], [0, 1], class_counts={0: 1})
+    with pytest.raises(ValueError, match="class_counts has 3 entries"):
+        ClassRecallDisplay.from_predictions([0, 1], [0, 1], class_counts=[1, 2, 3])
+
+
+@pytest.fixture(scope="module")
+def density_spectrum():
+    net = _mlp(0)
+    X, y = torch.randn(45, 6), torch.arange(45) % 3
+    return net, X, y, class_hessian_spectrum(
+        net, X, y, density=True, n_hutchinson=0, lanczos_steps=10, n_slq=1,
+        random_state=0,
+    )  # fmt: skip
+
+
+def test_hessian_density_display(density_spectrum):
+    *_, spectrum = density_spectrum
+    disp = HessianDensityDisplay.from_spectrum(spectrum)
+    assert len(disp.lines_) == len(disp.min_markers_) == len(disp.max_markers_) == 3
+    np.testing.assert_allclose(disp.lines_[1].get_ydata(), spectrum[1].density)
+    assert disp.min_markers_[0].get_xdata()[0] == spectrum[0].lambda_min
+    assert disp.figure_ is disp.ax_.figure
+    fig, ax = plt.subplots()
+    sub = HessianDensityDisplay(spectrum=spectrum, classes=[2]).plot(ax=ax, logy=False)
+    assert sub.ax_ is ax and len(sub.lines_) == 1
+
+
+def test_hessian_density_display_from_estimator(density_spectrum):
+    net, X, y, _ = density_spectrum
+    disp = HessianDensityDisplay.from_estimator(
+        net, X, y, classes=[0, 2], random_state=0,
+        spectrum_kw={"n_hutchinson": 0, "lanczos_steps": 5, "n_slq": 1},
+    )  # fmt: skip
+    assert [line.get_label() for line in disp.lines_] == ["0", "2"]
+
+
+def test_hessian_density_display_requires_density(density_spectrum):
+    net, X, y, _ = density_spectrum
+    no_density = class_hessian_spectrum(net, X, y, n_hutchinson=0, random_state=0)
+    with pytest.raises(ValueError, match="density=True"):
+        HessianDensityDisplay.from_spectrum(no_density)
+    with pytest.raises(TypeError, match="ClassHessianSpectrum"):
+        HessianDensityDisplay.from_spectrum({})
+
+
+def test_missing_matplotlib_message(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    report = spectral_report(_mlp(0))
+    with pytest.raises(ImportError, match=r"pip install skscor\[plot\]"):
+        SpectrumDisplay.from_reports(report)
+    with pytest.raises(ImportError, match=r"pip install skscor\[plot\]"):
+        ClassRecallDisplay.from_predictions([0, 1], [0, 1])
