@@ -2,7 +2,12 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._classifiers import SCoRClassifier
+from ._classifiers import (
+    FocalClassifier,
+    MR2Classifier,
+    SAMClassifier,
+    SCoRClassifier,
+)
 from ._net import DivergenceError
 
 try:
@@ -10,4 +15,11 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-__all__ = ["DivergenceError", "SCoRClassifier", "__version__"]
+__all__ = [
+    "DivergenceError",
+    "FocalClassifier",
+    "MR2Classifier",
+    "SAMClassifier",
+    "SCoRClassifier",
+    "__version__",
+]

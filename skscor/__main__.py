@@ -113,18 +113,37 @@ def main(argv=None):
             "worst-class recall, the reduced class's recall and fit time."
         ),
     )
-    demo.add_argument("--seeds", type=_positive_int, default=5,
-                      help="number of seeds (default 5)")
-    demo.add_argument("--epochs", type=_positive_int, default=30,
-                      help="training epochs per fit (default 30)")
-    demo.add_argument("--factor", type=_factor, default=10.0,
-                      help="reduction factor of the cut class (default 10)")
-    demo.add_argument("--reduced-class", type=int, default=3, choices=range(10),
-                      metavar="{0..9}", help="digit to cut (default 3)")
+    demo.add_argument(
+        "--seeds", type=_positive_int, default=5, help="number of seeds (default 5)"
+    )
+    demo.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=30,
+        help="training epochs per fit (default 30)",
+    )
+    demo.add_argument(
+        "--factor",
+        type=_factor,
+        default=10.0,
+        help="reduction factor of the cut class (default 10)",
+    )
+    demo.add_argument(
+        "--reduced-class",
+        type=int,
+        default=3,
+        choices=range(10),
+        metavar="{0..9}",
+        help="digit to cut (default 3)",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
-        run_demo(seeds=args.seeds, epochs=args.epochs, factor=args.factor,
-                 reduced_class=args.reduced_class)
+        run_demo(
+            seeds=args.seeds,
+            epochs=args.epochs,
+            factor=args.factor,
+            reduced_class=args.reduced_class,
+        )
     return 0
 
 

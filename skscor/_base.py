@@ -70,7 +70,10 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -138,6 +141,17 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
     def _make_criterion(self, class_counts: np.ndarray) -> torch.nn.Module:
         raise NotImplementedError
 
+    def _class_weight_dict(self):
+        """Static per-class weights: 'balanced', a dict, or None."""
+        return self.class_weight
+
+    def _optimizer_spec(self):
+        """The optimizer class and its keyword arguments (``lr`` aside)."""
+        kwargs = {"weight_decay": self.weight_decay}
+        if self.optimizer == "sgd":
+            kwargs["momentum"] = self.momentum
+        return _OPTIMIZERS[self.optimizer], kwargs
+
     def _on_epoch_callbacks(self, class_counts: np.ndarray) -> list:
         """Extra skorch callbacks of a method (e.g. schedules); none by default."""
         return []
@@ -163,8 +177,15 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "net_")
-        return self._fit(X, y, sample_weight, incremental=warm, classes=None,
-                         epochs=self.max_iter, partial=False)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            incremental=warm,
+            classes=None,
+            epochs=self.max_iter,
+            partial=False,
+        )
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current weights.
@@ -200,8 +221,15 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 "with sklearn.utils.class_weight.compute_class_weight on the "
                 "full data and pass class_weight as a dict."
             )
-        return self._fit(X, y, sample_weight, incremental=not first,
-                         classes=classes, epochs=1, partial=True)
+        return self._fit(
+            X,
+            y,
+            sample_weight,
+            incremental=not first,
+            classes=classes,
+            epochs=1,
+            partial=True,
+        )
 
     def decision_function(self, X):
         """Raw network outputs (logits).
@@ -287,7 +315,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def _seed(self) -> int:
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return int(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
 
     def _encode_y(self, y, classes, first):
         if first:
@@ -309,21 +339,22 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         sw = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if self.class_weight is not None:
+        class_weight = self._class_weight_dict()
+        if class_weight is not None:
             present = np.unique(y_enc)
-            if self.class_weight == "balanced":
+            if class_weight == "balanced":
                 cw = compute_class_weight("balanced", classes=present, y=y_enc)
                 per_class = np.zeros(self.n_classes_)
                 per_class[present] = cw
             else:
                 per_class = np.ones(self.n_classes_)
-                unknown = set(self.class_weight) - set(self.classes_.tolist())
+                unknown = set(class_weight) - set(self.classes_.tolist())
                 if unknown:
                     raise ValueError(
                         f"class_weight has keys {sorted(unknown, key=str)} that are "
                         f"not class labels {self.classes_.tolist()}."
                     )
-                for label, weight in self.class_weight.items():
+                for label, weight in class_weight.items():
                     if weight < 0:
                         raise ValueError(
                             f"class_weight must be non-negative, got {weight} for "
@@ -359,13 +390,11 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
                     "module must build a torch.nn.Module from (n_features, "
                     f"n_classes); it returned {type(module).__name__}."
                 )
-        opt_kwargs = {"weight_decay": self.weight_decay}
-        if self.optimizer == "sgd":
-            opt_kwargs["momentum"] = self.momentum
+        optimizer, opt_kwargs = self._optimizer_spec()
         net = self._net_class(
             module=module,
             criterion=self._make_criterion(class_counts),
-            optimizer=_OPTIMIZERS[self.optimizer],
+            optimizer=optimizer,
             lr=self.learning_rate_init,
             max_epochs=self.max_iter,
             batch_size=batch_size,
@@ -393,9 +422,7 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, incremental, classes, epochs, partial):
         first = not incremental
-        X, y = validate_data(
-            self, X, y, reset=first, dtype=[np.float32, np.float64]
-        )
+        X, y = validate_data(self, X, y, reset=first, dtype=[np.float32, np.float64])
         check_classification_targets(y)
         if first:
             n_labels = np.unique(y).size if classes is None else None
@@ -442,7 +469,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _restore(self, previous):
         if previous is None:
-            for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            for attr in [
+                a for a in vars(self) if a.endswith("_") and not a.startswith("_")
+            ]:
                 delattr(self, attr)
             return
         net = self.net_
@@ -516,7 +545,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
         return layer.register_forward_pre_hook(keep_input)
 
-    def _after_train(self, net, stopper, epochs, epochs_before, use_validation, partial):
+    def _after_train(
+        self, net, stopper, epochs, epochs_before, use_validation, partial
+    ):
         history = net.history
         trained = len(history) - epochs_before
         if stopper is not None and not stopper.stopped_ and trained < epochs:
@@ -531,7 +562,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
         self.best_loss_ = min(self.loss_curve_)
         if use_validation:
-            self.validation_scores_ = [float(v) for v in history[epochs_before:, "valid_bacc"]]
+            self.validation_scores_ = [
+                float(v) for v in history[epochs_before:, "valid_bacc"]
+            ]
             self.best_validation_score_ = max(self.validation_scores_)
         elif not partial:
             self.validation_scores_ = None
@@ -551,7 +584,11 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _split(self, y_enc, seed):
         n = y_enc.shape[0]
-        kw = {"n_splits": 1, "test_size": self.validation_fraction, "random_state": seed}
+        kw = {
+            "n_splits": 1,
+            "test_size": self.validation_fraction,
+            "random_state": seed,
+        }
         try:
             train_idx, valid_idx = next(
                 StratifiedShuffleSplit(**kw).split(np.zeros(n), y_enc)

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from numbers import Real
 
-from sklearn.utils._param_validation import Interval
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _docs
 from ._base import _BaseNetClassifier
-from .losses import SCoRLoss
+from ._net import _DRWCallback, _RhoCallback, _SAMNet
+from .losses import (
+    ClassWeighted,
+    FocalLoss,
+    LDAMLoss,
+    MR2Loss,
+    SCoRLoss,
+    VSLoss,
+)
+from .optim import SAM, rho_schedule
 
-__all__ = ["SCoRClassifier"]
+__all__ = ["SCoRClassifier", "FocalClassifier", "SAMClassifier", "MR2Classifier"]
 
 
 class SCoRClassifier(_BaseNetClassifier):
@@ -53,8 +64,8 @@ class SCoRClassifier(_BaseNetClassifier):
 
     References
     ----------
-    .. [1] SCoR: stochastic covariance regularization of the logits for
-       class-imbalanced learning, ICANN 2025.
+    .. [1] A. Erdem and F. B. Tek, "Stochastic Covariance Regularization for
+       Imbalanced Datasets", ICANN 2025, LNCS, pp. 128-140.
 
     Examples
     --------
@@ -126,3 +137,500 @@ class SCoRClassifier(_BaseNetClassifier):
 
     def _make_criterion(self, class_counts):
         return SCoRLoss(alpha=self.alpha, label_smoothing=self.label_smoothing)
+
+
+class FocalClassifier(_BaseNetClassifier):
+    __doc__ = f"""Neural classifier trained with the focal loss.
+
+    ``FL = -alpha_t (1 - p_t)^gamma log p_t`` down-weights well-classified
+    samples so that training concentrates on hard (often minority) ones.
+
+    Parameters
+    ----------
+    gamma : float, default=2.0
+        Focusing parameter; ``0`` gives cross-entropy.
+    alpha : float, array-like of shape (n_classes,) or None, default=None
+        The paper's class-balance weight. For two classes a float in (0, 1)
+        weighs ``classes_[1]`` by ``alpha`` and ``classes_[0]`` by
+        ``1 - alpha``; an array gives one weight per class (in ``classes_``
+        order). It is the same concept as ``class_weight``, so the two cannot
+        both be set: ``alpha`` is applied as class weights, which are
+        normalized with the sample weights to mean one.
+    {_docs.BASE_PARAMS}
+
+    Attributes
+    ----------
+    {_docs.ATTRIBUTES}
+
+    See Also
+    --------
+    skscor.losses.focal_loss : The loss, as a torch function.
+
+    Notes
+    -----
+    .. math::
+
+        \\mathrm{{FL}}(p_t) = -\\alpha_t (1 - p_t)^\\gamma \\log p_t
+
+    computed from ``log_softmax`` of the logits. The SCoR paper's baseline
+    uses ``gamma=2``, the SAM paper's ``gamma=1``.
+
+    References
+    ----------
+    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss
+       for Dense Object Detection", ICCV 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skscor import FocalClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = FocalClassifier(gamma=2.0, hidden_layer_sizes=(32,), max_iter=50,
+    ...                       random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    _parameter_constraints = {
+        **_BaseNetClassifier._parameter_constraints,
+        "gamma": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="neither"), "array-like", None],
+    }
+
+    def __init__(
+        self,
+        gamma=2.0,
+        alpha=None,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        weight_decay=0.0,
+        momentum=0.9,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        module=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            class_weight=class_weight,
+            module=module,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.gamma = gamma
+        self.alpha = alpha
+
+    def _class_weight_dict(self):
+        if self.alpha is None:
+            return self.class_weight
+        if self.class_weight is not None:
+            raise ValueError(
+                "alpha and class_weight are the same concept (per-class loss "
+                "weights); set only one of them."
+            )
+        if np.isscalar(self.alpha):
+            if self.n_classes_ != 2:
+                raise ValueError(
+                    "A float alpha weighs the positive class of a binary problem; "
+                    f"with {self.n_classes_} classes pass one weight per class."
+                )
+            weights = [1.0 - self.alpha, self.alpha]
+        else:
+            weights = np.asarray(self.alpha, dtype=float)
+            if weights.shape != (self.n_classes_,) or not np.all(weights >= 0):
+                raise ValueError(
+                    f"alpha must hold {self.n_classes_} non-negative weights (one "
+                    f"per class), got {self.alpha!r}."
+                )
+        return dict(zip(self.classes_.tolist(), weights, strict=True))
+
+    def _make_criterion(self, class_counts):
+        return FocalLoss(gamma=self.gamma)
+
+
+class SAMClassifier(_BaseNetClassifier):
+    __doc__ = f"""Neural classifier trained with sharpness-aware minimization (SAM).
+
+    Each step takes the gradient at ``w``, moves to ``w + e`` with
+    ``e = rho g / ||g||`` (ASAM: scaled by ``|w|``), takes the gradient there
+    on the same batch and applies it at ``w`` with the base ``optimizer``:
+    about twice the cost of a plain step. With the imbalance recipe of
+    Rangwani et al. (2022): deferred re-weighting (DRW), LDAM or VS losses and
+    rho schedules, SAM helps minority classes escape saddle points.
+
+    Parameters
+    ----------
+    rho : float, default=0.05
+        Neighbourhood size (the start of the linear schedule, the unit of
+        the step schedule). ``0`` reduces to the base optimizer.
+    rho_schedule : {{'constant', 'linear', 'step'}}, default='constant'
+        ``rho`` by epoch: constant; linear from ``rho`` to ``rho_max``; or the
+        paper's step shape as fractions of ``max_iter`` (``rho`` for the first
+        2.5%, ``2 rho`` to 80%, ``10 rho`` to 90%, ``12 rho`` after; 0.05 /
+        0.1 / 0.5 / 0.6 at the default ``rho``).
+    rho_max : float, default=0.8
+        End point of the linear schedule.
+    adaptive : bool, default=False
+        ASAM: perturbation scaled element-wise by ``|w|``.
+    loss : {{'ce', 'focal', 'ldam', 'vs', 'scor'}}, default='ce'
+        Training loss. 'ldam' uses a cosine classifier head in the default
+        MLP (with a custom ``module``, end it in
+        :class:`skscor.modules.CosineLinear`); 'scor' adds SCoR's covariance
+        penalty to cross-entropy, a combination no published code offers.
+    loss_params : dict or None, default=None
+        Overrides of the loss's own parameters: 'focal' ``gamma`` (1.0);
+        'ldam' ``max_margin`` (0.5), ``scale`` (30.0); 'vs' ``gamma`` (0.3),
+        ``tau`` (1.0); 'scor' ``alpha`` (1e-4), ``label_smoothing`` (0.0).
+    reweighting : {{'drw'}} or None, default=None
+        Deferred re-weighting: class weights ``(1 - beta) / (1 - beta^n_c)``
+        (effective number of samples) from epoch ``drw_start * max_iter`` on,
+        none before. Static weighting is ``class_weight`` (e.g. 'balanced'),
+        shared with every estimator; the two cannot be combined.
+    drw_start : float, default=0.8
+        Fraction of ``max_iter`` after which DRW switches on.
+    drw_beta : float, default=0.9999
+        ``beta`` of the effective number of samples.
+    {_docs.BASE_PARAMS}
+
+    Attributes
+    ----------
+    {_docs.ATTRIBUTES}
+    class_counts_ : ndarray of shape (n_classes,)
+        Training samples per class (LDAM/VS margins, DRW weights).
+
+    See Also
+    --------
+    skscor.optim.SAM : The optimizer, usable in plain torch.
+
+    Notes
+    -----
+    With class weights :math:`w_c \\propto (1-\\beta)/(1-\\beta^{{n_c}})`,
+    DRW weights are scaled so that their mean over the training rows is one
+    (the reference code's ``cross_entropy(weight=...)`` normalizes per batch
+    instead, which biases small batches). LDAM margins
+    :math:`m_c \\propto n_c^{{-1/4}}` (largest ``max_margin``) are subtracted
+    from the target cosine logit before scaling by ``scale``; VS uses
+    :math:`z_c (n_c / n_{{max}})^\\gamma + \\tau \\log \\pi_c`.
+
+    References
+    ----------
+    .. [1] P. Foret, A. Kleiner, H. Mobahi and B. Neyshabur, "Sharpness-Aware
+       Minimization for Efficiently Improving Generalization", ICLR 2021.
+    .. [2] H. Rangwani, S. K. Aithal, M. Mishra and R. V. Babu, "Escaping
+       Saddle Points for Effective Generalization on Class-Imbalanced Data",
+       NeurIPS 2022.
+    .. [3] K. Cao et al., "Learning Imbalanced Datasets with
+       Label-Distribution-Aware Margin Loss", NeurIPS 2019.
+    .. [4] G. R. Kini et al., "Label-Imbalanced and Group-Sensitive
+       Classification under Overparameterization", NeurIPS 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skscor import SAMClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SAMClassifier(rho=0.05, reweighting="drw", hidden_layer_sizes=(32,),
+    ...                     max_iter=30, random_state=0).fit(X, y)
+    >>> clf.net_.history[-1, "rho"]
+    0.05
+    """
+
+    _parameter_constraints = {
+        **_BaseNetClassifier._parameter_constraints,
+        "rho": [Interval(Real, 0, None, closed="left")],
+        "rho_schedule": [StrOptions({"constant", "linear", "step"})],
+        "rho_max": [Interval(Real, 0, None, closed="left")],
+        "adaptive": ["boolean"],
+        "loss": [StrOptions({"ce", "focal", "ldam", "vs", "scor"})],
+        "loss_params": [dict, None],
+        "reweighting": [StrOptions({"drw"}), None],
+        "drw_start": [Interval(Real, 0, 1, closed="both")],
+        "drw_beta": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    _net_class = _SAMNet
+    _LOSS_DEFAULTS = {
+        "ce": {},
+        "focal": {"gamma": 1.0},
+        "ldam": {"max_margin": 0.5, "scale": 30.0},
+        "vs": {"gamma": 0.3, "tau": 1.0},
+        "scor": {"alpha": 1e-4, "label_smoothing": 0.0},
+    }
+
+    def __init__(
+        self,
+        rho=0.05,
+        rho_schedule="constant",
+        *,
+        rho_max=0.8,
+        adaptive=False,
+        loss="ce",
+        loss_params=None,
+        reweighting=None,
+        drw_start=0.8,
+        drw_beta=0.9999,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        weight_decay=0.0,
+        momentum=0.9,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        module=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            class_weight=class_weight,
+            module=module,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.rho = rho
+        self.rho_schedule = rho_schedule
+        self.rho_max = rho_max
+        self.adaptive = adaptive
+        self.loss = loss
+        self.loss_params = loss_params
+        self.reweighting = reweighting
+        self.drw_start = drw_start
+        self.drw_beta = drw_beta
+
+    @property
+    def _head(self):
+        return "cosine" if self.loss == "ldam" else "linear"
+
+    def _loss_kwargs(self):
+        defaults = self._LOSS_DEFAULTS[self.loss]
+        given = dict(self.loss_params or {})
+        unknown = set(given) - set(defaults)
+        if unknown:
+            raise ValueError(
+                f"loss_params has keys {sorted(unknown)} that loss={self.loss!r} does "
+                f"not take; it takes {sorted(defaults) or 'none'}."
+            )
+        return {**defaults, **given}
+
+    def _make_criterion(self, class_counts):
+        if self.reweighting is not None and self.class_weight is not None:
+            raise ValueError(
+                "reweighting='drw' already weighs the classes (late in training); "
+                "class_weight weighs them from the start. Set only one of them."
+            )
+        kwargs = self._loss_kwargs()
+        self.class_counts_ = class_counts
+        counts = torch.as_tensor(class_counts, dtype=torch.float32)
+        inner = {
+            "ce": lambda: SCoRLoss(alpha=0.0),
+            "focal": lambda: FocalLoss(**kwargs),
+            "ldam": lambda: LDAMLoss(counts, **kwargs),
+            "vs": lambda: VSLoss(counts, **kwargs),
+            "scor": lambda: SCoRLoss(**kwargs),
+        }[self.loss]()
+        return ClassWeighted(inner, len(class_counts))
+
+    def _optimizer_spec(self):
+        base, kwargs = super()._optimizer_spec()
+        return SAM, {
+            "base_optimizer": base,
+            "rho": self.rho,
+            "adaptive": self.adaptive,
+            **kwargs,
+        }
+
+    def _on_epoch_callbacks(self, class_counts):
+        callbacks = [
+            _RhoCallback(
+                rho_schedule(
+                    self.rho_schedule,
+                    rho=self.rho,
+                    rho_max=self.rho_max,
+                    max_iter=self.max_iter,
+                )
+            )
+        ]
+        if self.reweighting == "drw":
+            callbacks.append(
+                _DRWCallback(
+                    np.asarray(class_counts, dtype=np.float64),
+                    self.max_iter,
+                    self.drw_beta,
+                    self.drw_start,
+                )
+            )
+        return callbacks
+
+
+class MR2Classifier(_BaseNetClassifier):
+    __doc__ = f"""Neural classifier trained with MR² margin regularization.
+
+    Per-class logit margins grow with the spread of the class's penultimate
+    features, and a representation term penalizes intra-class spread. The
+    features are the input of the module's last ``nn.Linear`` layer (taken by
+    a forward hook), so any user module with a linear head works.
+
+    Parameters
+    ----------
+    lambda_rep : float, default=0.1
+        Weight of the representation-margin term.
+    ema_decay : float, default=0.9
+        Decay of the per-class moving averages of feature statistics.
+    margin_scale : float, default=1.0
+        The constant ``c`` of the per-sample temperature ``c * gamma_y``.
+    {_docs.BASE_PARAMS}
+
+    Attributes
+    ----------
+    {_docs.ATTRIBUTES}
+
+    See Also
+    --------
+    skscor.losses.MR2Loss : The loss; its EMA state is ``net_.criterion_``'s
+        buffers, which pickle with the estimator and survive ``partial_fit``.
+
+    Notes
+    -----
+    Per class :math:`k`, moving averages of :math:`m_k = \\|\\bar h_k\\|^2`
+    and :math:`v_k = E\\|h - \\bar h_k\\|^2` over training batches give
+    :math:`s_k = (m_k + v_k)^{{1/3}}` and
+    :math:`\\gamma_k = K s_k / \\sum_j s_j`; the logits of a sample of class
+    :math:`y` are divided by :math:`c\\,\\gamma_y` in the cross-entropy, and
+    ``lambda_rep`` times the representation term is added.
+
+    References
+    ----------
+    .. [1] MR²: margin regularization from per-class representation
+       statistics for class-imbalanced learning, ICLR 2026.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skscor import MR2Classifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MR2Classifier(hidden_layer_sizes=(32,), max_iter=30,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.net_.criterion_.class_gamma().shape
+    torch.Size([3])
+    """
+
+    _parameter_constraints = {
+        **_BaseNetClassifier._parameter_constraints,
+        "lambda_rep": [Interval(Real, 0, None, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="left")],
+        "margin_scale": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        lambda_rep=0.1,
+        ema_decay=0.9,
+        margin_scale=1.0,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        weight_decay=0.0,
+        momentum=0.9,
+        batch_size="auto",
+        max_iter=200,
+        shuffle=True,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        class_weight=None,
+        module=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            class_weight=class_weight,
+            module=module,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+        )
+        self.lambda_rep = lambda_rep
+        self.ema_decay = ema_decay
+        self.margin_scale = margin_scale
+
+    def _make_criterion(self, class_counts):
+        return MR2Loss(
+            len(class_counts),
+            lambda_rep=self.lambda_rep,
+            ema_decay=self.ema_decay,
+            margin_scale=self.margin_scale,
+        )

@@ -217,3 +217,88 @@ class _Progress(Callback):
             parts.append(f"valid balanced accuracy {row['valid_bacc']:.4f}")
         parts.append(f"{time.perf_counter() - self._t0:.2f}s")
         print(" | ".join(parts), flush=True)
+
+
+class _SAMNet(_SkNet):
+    """Sharpness-aware minimization as a skorch ``train_step``.
+
+    skorch's closure zero-grads before every call, so handing a SAM optimizer
+    to a plain net would silently mix gradients; here the two passes are
+    explicit. The optimizer is :class:`skscor.optim.SAM`.
+    """
+
+    def train_step(self, batch, **fit_params):
+        from .optim import disable_running_stats, enable_running_stats
+
+        self._set_training(True)
+        Xi, yi = batch
+        opt = self.optimizer_
+        opt.zero_grad()
+        # The second pass must see the same batch *and* the same random SCoR
+        # split: replay the generator from its state before the first pass.
+        rng_state = self._rng.get_state() if self._rng is not None else None
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        opt.first_step(zero_grad=True)
+        # BatchNorm running statistics are updated by the first pass only.
+        disable_running_stats(self.module_)
+        try:
+            if rng_state is not None:
+                self._rng.set_state(rng_state)
+            loss_perturbed = self.get_loss(
+                self.infer(Xi, **fit_params), yi, X=Xi, training=True
+            )
+            loss_perturbed.backward()
+        finally:
+            enable_running_stats(self.module_)
+        opt.second_step(zero_grad=True)
+        return {"loss": loss.detach(), "y_pred": y_pred.detach()}
+
+
+class _RhoCallback(Callback):
+    """Set SAM's ``rho`` at the start of each epoch from a schedule."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def on_epoch_begin(self, net, **kwargs):
+        rho = self.schedule(len(net.history) - 1)
+        for group in net.optimizer_.param_groups:
+            group["rho"] = rho
+        net.history.record("rho", rho)
+
+
+class _DRWCallback(Callback):
+    """Deferred re-weighting: set the criterion's class weights each epoch.
+
+    Weights are ones before ``start * max_iter`` and effective-number weights
+    after, scaled so that their mean over the training rows is one (the loss
+    keeps its scale; the reference code's per-batch normalization of
+    ``cross_entropy(weight=...)`` is biased on small batches).
+    """
+
+    def __init__(self, class_counts, max_iter, beta, start):
+        self.class_counts = class_counts
+        self.max_iter = max_iter
+        self.beta = beta
+        self.start = start
+
+    def weights_at(self, epoch):
+        from .losses import drw_weights
+
+        counts = torch.as_tensor(self.class_counts, dtype=torch.float64)
+        w = drw_weights(
+            counts,
+            epoch,
+            max_iter=self.max_iter,
+            beta=self.beta,
+            start=self.start,
+            dtype=torch.float64,
+        )
+        return w * counts.sum() / torch.clamp((w * counts).sum(), min=1e-12)
+
+    def on_epoch_begin(self, net, **kwargs):
+        weights = self.weights_at(len(net.history) - 1)
+        buf = net.criterion_.class_weight
+        buf.copy_(weights.to(dtype=buf.dtype, device=buf.device))

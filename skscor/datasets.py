@@ -70,9 +70,7 @@ def reduce_classes(X, y, classes, *, factor=10, random_state=None):
     unknown = np.setdiff1d(classes, np.unique(y))
     if unknown.size:
         raise ValueError(f"classes {unknown.tolist()} do not occur in y.")
-    keep = {
-        c: max(1, int(round(np.sum(y == c) / factor))) for c in classes.tolist()
-    }
+    keep = {c: max(1, int(round(np.sum(y == c) / factor))) for c in classes.tolist()}
     return _subsample(X, y, keep, random_state)
 
 

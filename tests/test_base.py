@@ -22,8 +22,13 @@ FAST = {"hidden_layer_sizes": (16,), "max_iter": 30, "learning_rate_init": 1e-2}
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(
-        n_samples=240, n_features=6, n_informative=4, n_classes=3,
-        n_clusters_per_class=1, weights=[0.6, 0.3, 0.1], random_state=0,
+        n_samples=240,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        n_clusters_per_class=1,
+        weights=[0.6, 0.3, 0.1],
+        random_state=0,
     )
     return StandardScaler().fit_transform(X).astype(np.float32), y
 
@@ -155,7 +160,10 @@ def test_zero_sample_weight_on_a_class_changes_the_fit(data):
     w = np.where(y == 1, 0.0, 1.0)
     weighted = SCoRClassifier(random_state=0, **FAST).fit(X, y, sample_weight=w)
     # Class 1 carries no loss: its probability collapses everywhere.
-    assert weighted.predict_proba(X)[:, 1].mean() < 0.5 * base.predict_proba(X)[:, 1].mean()
+    assert (
+        weighted.predict_proba(X)[:, 1].mean()
+        < 0.5 * base.predict_proba(X)[:, 1].mean()
+    )
     assert np.mean(weighted.predict(X) == 1) < np.mean(base.predict(X) == 1)
 
 
@@ -171,12 +179,16 @@ def test_class_weight_balanced_raises_minority_recall(data):
     plain = SCoRClassifier(random_state=0, **FAST).fit(X, y)
     bal = SCoRClassifier(random_state=0, class_weight="balanced", **FAST).fit(X, y)
     minority = y == 2
-    assert np.mean(bal.predict(X[minority]) == 2) >= np.mean(plain.predict(X[minority]) == 2)
+    assert np.mean(bal.predict(X[minority]) == 2) >= np.mean(
+        plain.predict(X[minority]) == 2
+    )
     # 'balanced' equals the explicit dict of the same weights.
     counts = np.bincount(y)
     cw = {c: len(y) / (3 * counts[c]) for c in range(3)}
     as_dict = SCoRClassifier(random_state=0, class_weight=cw, **FAST).fit(X, y)
-    np.testing.assert_allclose(as_dict.predict_proba(X), bal.predict_proba(X), rtol=1e-5)
+    np.testing.assert_allclose(
+        as_dict.predict_proba(X), bal.predict_proba(X), rtol=1e-5
+    )
 
 
 def test_bad_weights(data):
@@ -213,7 +225,12 @@ def test_pickle_round_trip(fitted, data):
 def test_not_fitted_error(data):
     X, _ = data
     clf = SCoRClassifier()
-    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+    for method in (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+    ):
         with pytest.raises(NotFittedError):
             getattr(clf, method)(X)
 
@@ -267,8 +284,12 @@ def test_warm_start_continues(data):
 def test_early_stopping(data):
     X, y = data
     clf = SCoRClassifier(
-        random_state=0, early_stopping=True, validation_fraction=0.25,
-        n_iter_no_change=3, hidden_layer_sizes=(16,), max_iter=200,
+        random_state=0,
+        early_stopping=True,
+        validation_fraction=0.25,
+        n_iter_no_change=3,
+        hidden_layer_sizes=(16,),
+        max_iter=200,
         learning_rate_init=1e-2,
     ).fit(X, y)
     assert clf.n_iter_ < 200
@@ -304,15 +325,22 @@ def test_verbose_prints_one_line_per_epoch(data, capsys):
     assert all("loss" in ln and ln.strip().endswith("s") for ln in lines)
     SCoRClassifier(random_state=0, max_iter=3, verbose=0).fit(X, y)
     assert capsys.readouterr().out == ""
-    SCoRClassifier(random_state=0, max_iter=3, tol=0.0, verbose=1, early_stopping=True,
-                   validation_fraction=0.2).fit(X, y)
+    SCoRClassifier(
+        random_state=0,
+        max_iter=3,
+        tol=0.0,
+        verbose=1,
+        early_stopping=True,
+        validation_fraction=0.2,
+    ).fit(X, y)
     assert "valid balanced accuracy" in capsys.readouterr().out
 
 
 def test_user_module(data):
     X, y = data
-    clf = SCoRClassifier(module=TinyNet, random_state=0, max_iter=20,
-                         learning_rate_init=1e-2).fit(X, y)
+    clf = SCoRClassifier(
+        module=TinyNet, random_state=0, max_iter=20, learning_rate_init=1e-2
+    ).fit(X, y)
     assert isinstance(clf.net_.module_, TinyNet)
     assert clf.score(X, y) > 0.7
     restored = pickle.loads(pickle.dumps(clf))
@@ -322,8 +350,9 @@ def test_user_module(data):
 def test_module_errors(data):
     X, y = data
     with pytest.raises(ValueError, match="logits of shape"):
-        SCoRClassifier(module=lambda n_in, n_out: torch.nn.Linear(n_in, n_out + 1),
-                       max_iter=1).fit(X, y)
+        SCoRClassifier(
+            module=lambda n_in, n_out: torch.nn.Linear(n_in, n_out + 1), max_iter=1
+        ).fit(X, y)
     with pytest.raises(TypeError, match="torch.nn.Module"):
         SCoRClassifier(module=lambda n_in, n_out: "not a module", max_iter=1).fit(X, y)
 
@@ -336,8 +365,14 @@ def test_single_class_is_refused(data):
 
 def test_invalid_parameters(data):
     X, y = data
-    for params in ({"alpha": -1.0}, {"batch_size": 0}, {"optimizer": "lbfgs"},
-                   {"device": "tpu"}, {"max_iter": 0}, {"label_smoothing": 1.0}):
+    for params in (
+        {"alpha": -1.0},
+        {"batch_size": 0},
+        {"optimizer": "lbfgs"},
+        {"device": "tpu"},
+        {"max_iter": 0},
+        {"label_smoothing": 1.0},
+    ):
         with pytest.raises(ValueError, match=next(iter(params))):
             SCoRClassifier(**params).fit(X, y)
 
@@ -351,8 +386,13 @@ def test_cuda_requested_without_cuda(data):
 
 def test_divergence_is_reported_and_leaves_no_fitted_state(data):
     X, y = data
-    clf = SCoRClassifier(learning_rate_init=1e6, optimizer="sgd", momentum=0.0,
-                         random_state=0, max_iter=50)
+    clf = SCoRClassifier(
+        learning_rate_init=1e6,
+        optimizer="sgd",
+        momentum=0.0,
+        random_state=0,
+        max_iter=50,
+    )
     with pytest.raises(DivergenceError, match="diverged"):
         clf.fit(X * 1e3, y)
     assert not hasattr(clf, "net_") and not hasattr(clf, "classes_")
@@ -360,8 +400,9 @@ def test_divergence_is_reported_and_leaves_no_fitted_state(data):
 
 def test_divergence_in_partial_fit_restores_previous_weights(data):
     X, y = data
-    clf = SCoRClassifier(random_state=0, optimizer="sgd", momentum=0.0,
-                         learning_rate_init=1e-2)
+    clf = SCoRClassifier(
+        random_state=0, optimizer="sgd", momentum=0.0, learning_rate_init=1e-2
+    )
     clf.partial_fit(X, y, classes=[0, 1, 2])
     before = clf.predict_proba(X)
     clf.set_params(learning_rate_init=1e6)
@@ -379,13 +420,16 @@ def test_imblearn_pipeline_grid_search_reproducible():
     from imblearn.over_sampling import SMOTE
     from imblearn.pipeline import Pipeline
 
-    X, y = make_classification(n_samples=200, n_features=8, weights=[0.85, 0.15],
-                               random_state=1)
-    pipe = Pipeline([
-        ("scale", StandardScaler()),
-        ("smote", SMOTE(random_state=0)),
-        ("clf", SCoRClassifier(max_iter=15, random_state=0)),
-    ])
+    X, y = make_classification(
+        n_samples=200, n_features=8, weights=[0.85, 0.15], random_state=1
+    )
+    pipe = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("smote", SMOTE(random_state=0)),
+            ("clf", SCoRClassifier(max_iter=15, random_state=0)),
+        ]
+    )
     grid = {"clf__alpha": [0.0, 1e-2], "clf__hidden_layer_sizes": [(8,), (16,)]}
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
     with warnings.catch_warnings():
@@ -393,8 +437,9 @@ def test_imblearn_pipeline_grid_search_reproducible():
         a = GridSearchCV(pipe, grid, cv=cv, scoring="balanced_accuracy").fit(X, y)
         b = GridSearchCV(pipe, grid, cv=cv, scoring="balanced_accuracy").fit(X, y)
     assert imblearn is not None
-    np.testing.assert_array_equal(a.cv_results_["mean_test_score"],
-                                  b.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(
+        a.cv_results_["mean_test_score"], b.cv_results_["mean_test_score"]
+    )
     assert a.best_score_ > 0.7
     assert set(a.best_params_) == set(grid)
 

@@ -7,7 +7,10 @@ import torch.nn.functional as F
 
 from skscor.losses import SCoRLoss, scor_loss, scor_penalty
 
-TOL = {torch.float32: {"rtol": 1e-5, "atol": 1e-6}, torch.float64: {"rtol": 1e-12, "atol": 1e-12}}
+TOL = {
+    torch.float32: {"rtol": 1e-5, "atol": 1e-6},
+    torch.float64: {"rtol": 1e-12, "atol": 1e-12},
+}
 
 
 def _reference_penalty(z: np.ndarray, perm: np.ndarray) -> float:
@@ -116,8 +119,10 @@ def test_odd_batch_uses_whole_batch_gram():
 
 def test_penalty_depends_on_the_split_and_on_the_generator():
     z = torch.randn(16, 4)
-    vals = {round(scor_penalty(z, generator=torch.Generator().manual_seed(s)).item(), 6)
-            for s in range(6)}
+    vals = {
+        round(scor_penalty(z, generator=torch.Generator().manual_seed(s)).item(), 6)
+        for s in range(6)
+    }
     assert len(vals) > 1
     a = scor_penalty(z, generator=torch.Generator().manual_seed(9))
     b = scor_penalty(z, generator=torch.Generator().manual_seed(9))
@@ -130,8 +135,13 @@ def test_sample_weight_scales_ce_only():
     y = rng.integers(0, 3, size=8)
     w = rng.uniform(0, 2, size=8)
     g = torch.Generator().manual_seed(1)
-    got = scor_loss(torch.tensor(z), torch.tensor(y), alpha=0.1,
-                    sample_weight=torch.tensor(w), generator=g)
+    got = scor_loss(
+        torch.tensor(z),
+        torch.tensor(y),
+        alpha=0.1,
+        sample_weight=torch.tensor(w),
+        generator=g,
+    )
     expected = _reference_ce(z, y, w=w) + 0.1 * _reference_penalty(z, _perm_for(8, 1))
     np.testing.assert_allclose(got.item(), expected, rtol=1e-12)
 
@@ -140,8 +150,9 @@ def test_module_matches_function_and_repr():
     z, y = torch.randn(8, 3), torch.randint(0, 3, (8,))
     crit = SCoRLoss(alpha=0.2, label_smoothing=0.1)
     a = crit(z, y, generator=torch.Generator().manual_seed(0))
-    b = scor_loss(z, y, alpha=0.2, label_smoothing=0.1,
-                  generator=torch.Generator().manual_seed(0))
+    b = scor_loss(
+        z, y, alpha=0.2, label_smoothing=0.1, generator=torch.Generator().manual_seed(0)
+    )
     assert torch.equal(a, b)
     assert "alpha=0.2" in repr(crit)
 
@@ -165,5 +176,6 @@ def test_invalid_arguments(kwargs, match):
 
 def test_sample_weight_shape_checked():
     with pytest.raises(ValueError, match="sample_weight"):
-        scor_loss(torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]),
-                  sample_weight=torch.ones(3))
+        scor_loss(
+            torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]), sample_weight=torch.ones(3)
+        )

@@ -13,9 +13,7 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 def _check_reduction(reduction: str) -> None:
     if reduction not in _REDUCTIONS:
-        raise ValueError(
-            f"reduction must be one of {_REDUCTIONS}, got {reduction!r}."
-        )
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}.")
 
 
 def _reduce(losses: Tensor, sample_weight: Tensor | None, reduction: str) -> Tensor:
@@ -133,8 +131,8 @@ def scor_loss(
 
     References
     ----------
-    .. [1] SCoR: stochastic covariance regularization of the logits for
-       class-imbalanced learning, ICANN 2025.
+    .. [1] A. Erdem and F. B. Tek, "Stochastic Covariance Regularization for
+       Imbalanced Datasets", ICANN 2025, LNCS, pp. 128-140.
 
     Examples
     --------
