@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -31,13 +31,16 @@ from ._net import (
     _TensorData,
     _ValidScore,
 )
+from .metrics import class_disparity
 from .modules import MLP, last_linear
+from .spectral import spectral_report
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
 }
+_WEIGHTS_FORMAT = "skscor-weights-1"
 # Rows per forward pass at prediction time: bounds memory on large inputs.
 _PREDICT_BATCH = 8192
 
@@ -290,13 +293,135 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
+    # ----------------------------------------------------------- persistence
+    def save_weights(self, f):
+        """Save the network weights and what is needed to rebuild the network.
+
+        The file holds only tensors, numbers, strings and lists, so
+        :meth:`load_weights` reads it with ``torch.load(weights_only=True)``:
+        loading a weights file cannot execute code, unlike unpickling a
+        fitted estimator. Hyperparameters are not saved; load into an
+        estimator constructed with the same ones.
+
+        Parameters
+        ----------
+        f : str, path-like or binary file object
+            Destination.
+
+        Examples
+        --------
+        >>> import io
+        >>> from sklearn.datasets import load_iris
+        >>> from skscor import SCoRClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = SCoRClassifier(hidden_layer_sizes=(8,), max_iter=5,
+        ...                      random_state=0).fit(X, y)
+        >>> buf = io.BytesIO(); clf.save_weights(buf); _ = buf.seek(0)
+        >>> new = SCoRClassifier(hidden_layer_sizes=(8,)).load_weights(buf)
+        >>> bool((new.predict(X) == clf.predict(X)).all())
+        True
+        """
+        check_is_fitted(self)
+        net = self.net_
+
+        def cpu_state(mod):
+            return {k: v.detach().cpu() for k, v in mod.state_dict().items()}
+
+        payload = {
+            "format": _WEIGHTS_FORMAT,
+            "estimator": type(self).__name__,
+            "classes": self.classes_.tolist(),
+            "n_features_in": int(self.n_features_in_),
+            "feature_names_in": (
+                self.feature_names_in_.tolist()
+                if hasattr(self, "feature_names_in_")
+                else None
+            ),
+            "class_counts": [float(c) for c in self._class_counts],
+            "module": cpu_state(net.module_),
+            "criterion": cpu_state(net.criterion_),
+            "loss_curve": list(self.loss_curve_),
+        }
+        torch.save(payload, f)
+
+    def load_weights(self, f):
+        """Rebuild the network from :meth:`save_weights` output.
+
+        Parameters
+        ----------
+        f : str, path-like or binary file object
+            A file written by :meth:`save_weights`.
+
+        Returns
+        -------
+        self : object
+            Fitted: predicts like the saved estimator. ``disparity_report_``
+            is ``None`` (it needs the training data).
+
+        Raises
+        ------
+        ValueError
+            If the file is not a skscor weights file, holds objects other than
+            tensors and plain data (a tampered file is refused, not executed),
+            or does not match this estimator's network.
+        """
+        self._validate_params()
+        try:
+            payload = torch.load(f, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise ValueError(
+                "Could not read a skscor weights file: it is not one, or it holds "
+                "objects other than tensors and plain data, which are refused "
+                f"(torch.load with weights_only=True): {err}"
+            ) from err
+        if not isinstance(payload, dict) or payload.get("format") != _WEIGHTS_FORMAT:
+            raise ValueError("Not a skscor weights file (missing format marker).")
+        if payload["estimator"] != type(self).__name__:
+            raise ValueError(
+                f"The weights were saved from a {payload['estimator']}; load them "
+                f"into that estimator, not a {type(self).__name__}."
+            )
+        self.classes_ = np.asarray(payload["classes"])
+        self.n_classes_ = len(self.classes_)
+        self.n_features_in_ = payload["n_features_in"]
+        if payload["feature_names_in"] is not None:
+            self.feature_names_in_ = np.asarray(
+                payload["feature_names_in"], dtype=object
+            )
+        counts = np.asarray(payload["class_counts"])
+        self._class_counts = counts
+        device = _resolve_device(self.device)
+        batch_size = 200 if self.batch_size == "auto" else self.batch_size
+        try:
+            net = self._build_net(self.n_features_in_, counts, device, batch_size)
+            net.module_.load_state_dict(payload["module"])
+            net.criterion_.load_state_dict(payload["criterion"])
+        except (RuntimeError, KeyError) as err:
+            self._restore(None)
+            raise ValueError(
+                "The saved weights do not match this estimator's network; construct "
+                f"it with the hyperparameters it was trained with. ({err})"
+            ) from err
+        self.net_ = net
+        self.loss_curve_ = list(payload["loss_curve"])
+        self.n_iter_ = len(self.loss_curve_)
+        self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
+        self.validation_scores_ = None
+        self.best_validation_score_ = None
+        self.spectral_report_ = spectral_report(net.module_)
+        self.disparity_report_ = None
+        return self
+
     # ------------------------------------------------------------- internals
     def _validate_X_predict(self, X) -> np.ndarray:
         check_is_fitted(self)
         return validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
 
     def _logits(self, X) -> np.ndarray:
-        X = self._validate_X_predict(X)
+        return self._forward(self._validate_X_predict(X))
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        """Logits of validated rows, in bounded-memory batches, as float64."""
         net = self.net_
         module = net.module_
         was_training = module.training
@@ -444,6 +569,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             y_enc = self._encode_y(y, classes, first)
             sw = self._sample_weights(X, y_enc, sample_weight)
             counts = np.bincount(y_enc, minlength=self.n_classes_)
+            if first:
+                # Class counts of the first fit define LDAM/VS margins and DRW.
+                self._class_counts = counts
             device = _resolve_device(self.device) if first else self.net_.device
             seed = self._seed()
             cuda = str(device).startswith("cuda")
@@ -489,8 +617,10 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
         valid = None
         use_validation = self.early_stopping and not partial
+        eval_X, eval_y = X, y_enc
         if use_validation:
             train_idx, valid_idx = self._split(y_enc, seed)
+            eval_X, eval_y = X[valid_idx], y_enc[valid_idx]
             valid = _TensorData(Xt[valid_idx], yt[valid_idx], wt[valid_idx])
             Xt, yt, wt = Xt[train_idx], yt[train_idx], wt[train_idx]
         if first:
@@ -529,6 +659,20 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             if hook is not None:
                 hook.remove()
         self._after_train(net, stopper, epochs, epochs_before, use_validation, partial)
+        self._set_reports(eval_X, eval_y)
+
+    def _set_reports(self, X, y_enc):
+        """Fitted diagnostics: weight spectra and per-class recall disparity."""
+        self.spectral_report_ = spectral_report(self.net_.module_)
+        with warnings.catch_warnings():
+            # A class absent from this data is listed in the report's
+            # absent_labels; the warning would repeat on every partial_fit.
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            self.disparity_report_ = class_disparity(
+                self.classes_[y_enc],
+                self.classes_[np.argmax(self._forward(X), axis=1)],
+                labels=self.classes_,
+            )
 
     def _register_feature_hook(self, net):
         if not getattr(net.criterion_, "needs_features", False):

@@ -74,4 +74,13 @@ classes_ : ndarray of shape (n_classes,)
     validation_scores_ : list of float or None
         Balanced accuracy on the held-out split per epoch (early stopping only).
     best_validation_score_ : float or None
-        Best of ``validation_scores_``."""
+        Best of ``validation_scores_``.
+    spectral_report_ : skscor.spectral.SpectralReport
+        Singular values, ranks and condition numbers of every weight matrix
+        at the end of the last ``fit`` or ``partial_fit`` call.
+    disparity_report_ : skscor.metrics.DisparityReport
+        Per-class recall, worst-class recall, recall spread, balanced
+        accuracy, macro-F1 and geometric mean of the fitted model: on the
+        held-out split with ``early_stopping=True``, otherwise on the
+        training data of the last call (optimistic: use cross-validation
+        for an unbiased estimate)."""
