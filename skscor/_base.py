@@ -140,6 +140,21 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def _validate_params(self):
+        super()._validate_params()
+        # The "array-like" constraint accepts any sequence; a width of 0 or less
+        # would fail deep inside torch (RuntimeError) or build a layer without
+        # units, and a float would be truncated silently.
+        sizes = self.hidden_layer_sizes
+        if not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0
+            for s in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must be a sequence of positive integers, got "
+                f"{sizes!r}."
+            )
+
     # ----------------------------------------------------------------- hooks
     def _make_criterion(self, class_counts: np.ndarray) -> torch.nn.Module:
         raise NotImplementedError
@@ -402,6 +417,12 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 "The saved weights do not match this estimator's network; construct "
                 f"it with the hyperparameters it was trained with. ({err})"
             ) from err
+        # Replay the loss curve into the history: further training (partial_fit,
+        # warm_start) then extends n_iter_ and loss_curve_ instead of restarting.
+        for epoch, loss in enumerate(payload["loss_curve"], start=1):
+            net.history.new_epoch()
+            net.history.record("epoch", epoch)
+            net.history.record("train_loss", float(loss))
         self.net_ = net
         self.loss_curve_ = list(payload["loss_curve"])
         self.n_iter_ = len(self.loss_curve_)
@@ -480,10 +501,17 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
                         f"not class labels {self.classes_.tolist()}."
                     )
                 for label, weight in class_weight.items():
-                    if weight < 0:
+                    # NaN passes a "< 0" test (and was reported as weights that
+                    # sum to zero); inf makes the normalized weights NaN; a
+                    # string failed with a bare TypeError from the comparison.
+                    if (
+                        not isinstance(weight, Real)
+                        or not np.isfinite(weight)
+                        or weight < 0
+                    ):
                         raise ValueError(
-                            f"class_weight must be non-negative, got {weight} for "
-                            f"class {label!r}."
+                            "class_weight must be finite and non-negative, got "
+                            f"{weight!r} for class {label!r}."
                         )
                     per_class[np.searchsorted(self.classes_, label)] = weight
             sw = sw * per_class[y_enc]
