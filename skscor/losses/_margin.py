@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._focal import (
+from ._common import (
     _check_logits_target,
     _check_real,
     _check_reduction,

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ._focal import _check_logits_target, _check_real, _check_sample_weight, _reduce
+from ._common import _check_logits_target, _check_real, _check_sample_weight, _reduce
 
 __all__ = ["MR2Loss", "mr2_representation_term"]
 

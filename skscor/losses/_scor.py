@@ -6,36 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ._common import _reduce
+
 __all__ = ["scor_penalty", "scor_loss", "SCoRLoss"]
-
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _check_reduction(reduction: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}.")
-
-
-def _reduce(losses: Tensor, sample_weight: Tensor | None, reduction: str) -> Tensor:
-    """Weight per-sample losses, then reduce.
-
-    ``mean`` is ``(w * l).mean()``: weights are *not* renormalized per batch, so
-    that a batch whose rows all carry zero weight contributes zero (not NaN) and
-    mini-batch estimates stay unbiased when the caller normalizes the weights
-    to mean one over the whole data set.
-    """
-    if sample_weight is not None:
-        if sample_weight.shape != losses.shape:
-            raise ValueError(
-                "sample_weight must have one entry per sample: got shape "
-                f"{tuple(sample_weight.shape)} for {losses.shape[0]} samples."
-            )
-        losses = losses * sample_weight.to(losses.dtype)
-    if reduction == "mean":
-        return losses.mean()
-    if reduction == "sum":
-        return losses.sum()
-    return losses
 
 
 def scor_penalty(input: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
