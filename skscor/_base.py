@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
 )
 
 from ._net import (
+    DivergenceError,
     _DivergenceCheck,
     _FixedSplit,
     _Progress,
@@ -43,6 +44,24 @@ _OPTIMIZERS = {
 _WEIGHTS_FORMAT = "skscor-weights-1"
 # Rows per forward pass at prediction time: bounds memory on large inputs.
 _PREDICT_BATCH = 8192
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32_range(X: np.ndarray) -> None:
+    """Refuse values that become infinite in the network's float32.
+
+    ``validate_data`` keeps float64 input as float64 and checks it for NaN and
+    inf in float64; the cast at the torch boundary then turns ``|x| > 3.4e38``
+    into inf, which gave NaN probabilities at predict time without an error.
+    """
+    if X.dtype == np.float64 and X.size:
+        largest = max(X.max(), -X.min())
+        if largest > _FLOAT32_MAX:
+            raise ValueError(
+                "Input X contains a value too large for dtype('float32'), the "
+                f"precision the network computes in (largest magnitude {largest:.3g}"
+                "); scale the features, e.g. with StandardScaler."
+            )
 
 
 def _resolve_device(device: str) -> str:
@@ -147,8 +166,7 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         # units, and a float would be truncated silently.
         sizes = self.hidden_layer_sizes
         if not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0
-            for s in sizes
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
         ):
             raise ValueError(
                 "hidden_layer_sizes must be a sequence of positive integers, got "
@@ -181,7 +199,8 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training features (dense; ints and floats are cast to float32).
+            Training features (dense; ints and floats are cast to float32, so
+            values must lie within float32's range, about 3.4e38).
         y : array-like of shape (n_samples,)
             Class labels of any type scikit-learn accepts.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -192,6 +211,22 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Raises
+        ------
+        DivergenceError
+            If a training loss, the final weights or the final logits on the
+            training data are not finite. As for any error, the estimator is
+            left as before the call: unfitted, or (``warm_start=True``) with
+            its previous weights.
+
+        Warns
+        -----
+        RuntimeWarning
+            If training is interrupted (KeyboardInterrupt). The estimator
+            stays usable with the weights of the last completed batch;
+            ``n_iter_`` and ``loss_curve_`` count completed epochs only
+            (``best_loss_`` is None if none completed).
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "net_")
@@ -213,10 +248,12 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Training features.
         y : array-like of shape (n_samples,)
-            Class labels; each must be one of ``classes``.
+            Class labels; each must be one of ``classes``. One call may hold
+            a single class.
         classes : array-like of shape (n_classes,), default=None
-            All labels that can appear across calls. Required on the first call
-            (as for scikit-learn's incremental estimators), ignored later.
+            All labels that can appear across calls, at least two. Required on
+            the first call (as for scikit-learn's incremental estimators),
+            ignored later.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative per-sample weights.
 
@@ -224,6 +261,18 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
             The updated estimator.
+
+        Raises
+        ------
+        DivergenceError
+            If the training loss, the weights or the logits become non-finite;
+            the estimator keeps its previous weights (unfitted on a first call).
+
+        Warns
+        -----
+        RuntimeWarning
+            If the epoch is interrupted (KeyboardInterrupt): the weights of its
+            completed batches are kept, ``n_iter_`` is not increased.
         """
         self._validate_params()
         first = not hasattr(self, "net_")
@@ -291,6 +340,13 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes), float64
             Rows sum to one; columns follow ``classes_``.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is invalid, or the logits of some row are not finite
+            (inputs far outside the training range overflow float32): never
+            NaN probabilities. The other prediction methods raise alike.
         """
         return np.exp(self.predict_log_proba(X))
 
@@ -391,40 +447,55 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             ) from err
         if not isinstance(payload, dict) or payload.get("format") != _WEIGHTS_FORMAT:
             raise ValueError("Not a skscor weights file (missing format marker).")
-        if payload["estimator"] != type(self).__name__:
+        if payload.get("estimator") != type(self).__name__:
             raise ValueError(
-                f"The weights were saved from a {payload['estimator']}; load them "
-                f"into that estimator, not a {type(self).__name__}."
+                f"The weights were saved from a {payload.get('estimator')}; load "
+                f"them into that estimator, not a {type(self).__name__}."
             )
-        self.classes_ = np.asarray(payload["classes"])
-        self.n_classes_ = len(self.classes_)
-        self.n_features_in_ = payload["n_features_in"]
-        if payload["feature_names_in"] is not None:
-            self.feature_names_in_ = np.asarray(
-                payload["feature_names_in"], dtype=object
-            )
-        counts = np.asarray(payload["class_counts"])
-        self._class_counts = counts
-        device = _resolve_device(self.device)
-        batch_size = 200 if self.batch_size == "auto" else self.batch_size
+        # A file that does not load leaves the estimator as it was: fitted
+        # state is set below before the network is built, and a mismatch used
+        # to delete a previous fit, or (other errors) leave it half-replaced.
+        before = dict(vars(self))
         try:
-            net = self._build_net(self.n_features_in_, counts, device, batch_size)
-            net.module_.load_state_dict(payload["module"])
-            net.criterion_.load_state_dict(payload["criterion"])
-        except (RuntimeError, KeyError) as err:
-            self._restore(None)
-            raise ValueError(
-                "The saved weights do not match this estimator's network; construct "
-                f"it with the hyperparameters it was trained with. ({err})"
-            ) from err
+            self.classes_ = np.asarray(payload["classes"])
+            self.n_classes_ = len(self.classes_)
+            self.n_features_in_ = payload["n_features_in"]
+            self.__dict__.pop("feature_names_in_", None)
+            if payload["feature_names_in"] is not None:
+                self.feature_names_in_ = np.asarray(
+                    payload["feature_names_in"], dtype=object
+                )
+            counts = np.asarray(payload["class_counts"])
+            self._class_counts = counts
+            device = _resolve_device(self.device)
+            batch_size = 200 if self.batch_size == "auto" else self.batch_size
+            try:
+                net = self._build_net(self.n_features_in_, counts, device, batch_size)
+                net.module_.load_state_dict(payload["module"])
+                net.criterion_.load_state_dict(payload["criterion"])
+            except (RuntimeError, KeyError) as err:
+                raise ValueError(
+                    "The saved weights do not match this estimator's network; "
+                    "construct it with the hyperparameters it was trained with. "
+                    f"({err})"
+                ) from err
+            loss_curve = [float(v) for v in payload["loss_curve"]]
+        except BaseException as err:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            if isinstance(err, KeyError):
+                raise ValueError(
+                    f"Not a complete skscor weights file (missing {err})."
+                ) from err
+            raise
         # Replay the loss curve into the history: further training (partial_fit,
         # warm_start) then extends n_iter_ and loss_curve_ instead of restarting.
-        for epoch, loss in enumerate(payload["loss_curve"], start=1):
+        for epoch, loss in enumerate(loss_curve, start=1):
             net.history.new_epoch()
             net.history.record("epoch", epoch)
-            net.history.record("train_loss", float(loss))
+            net.history.record("train_loss", loss)
         self.net_ = net
-        self.loss_curve_ = list(payload["loss_curve"])
+        self.loss_curve_ = loss_curve
         self.n_iter_ = len(self.loss_curve_)
         self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
         self.validation_scores_ = None
@@ -436,10 +507,21 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------- internals
     def _validate_X_predict(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        _check_float32_range(X)
+        return X
 
     def _logits(self, X) -> np.ndarray:
-        return self._forward(self._validate_X_predict(X))
+        z = self._forward(self._validate_X_predict(X))
+        # Finite inputs far outside the training range can still overflow the
+        # float32 forward pass; NaN probabilities must not pass silently.
+        if not np.isfinite(z).all():
+            raise ValueError(
+                "The network's outputs (logits) are not finite for some rows of X: "
+                "the inputs are probably far outside the range seen in training. "
+                "Scale X as the training data was scaled."
+            )
+        return z
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
         """Logits of validated rows, in bounded-memory batches, as float64."""
@@ -471,6 +553,12 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 classes = np.unique(y)
             else:
                 classes = np.unique(np.asarray(classes))
+                # partial_fit accepts single-class chunks, so the declared
+                # labels must make a classification problem on their own.
+                if classes.size < 2:
+                    raise ValueError(
+                        f"classes must hold at least 2 labels, got {classes.tolist()}."
+                    )
             self.classes_ = classes
             self.n_classes_ = len(classes)
         unknown = np.setdiff1d(np.unique(y), self.classes_)
@@ -481,7 +569,7 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             )
         return np.searchsorted(self.classes_, y)
 
-    def _sample_weights(self, X, y_enc, sample_weight) -> np.ndarray:
+    def _sample_weights(self, X, y_enc, sample_weight, *, partial=False) -> np.ndarray:
         sw = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
@@ -519,7 +607,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if not total > 0:
             raise ValueError("sample_weight (times class_weight) sums to zero.")
         positive = np.unique(y_enc[sw > 0])
-        if positive.size < 2:
+        # partial_fit chunks may hold a single class (classes is declared up
+        # front, as for scikit-learn's incremental estimators); fit may not.
+        if positive.size < 2 and not partial:
             raise ValueError(
                 "The classifier needs samples of at least 2 classes with positive "
                 f"weight; only class {self.classes_[positive].tolist()} has any."
@@ -575,27 +665,36 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit(self, X, y, sample_weight, *, incremental, classes, epochs, partial):
         first = not incremental
-        X, y = validate_data(self, X, y, reset=first, dtype=[np.float32, np.float64])
-        check_classification_targets(y)
-        if first:
-            n_labels = np.unique(y).size if classes is None else None
-            if n_labels is not None and n_labels < 2:
-                raise ValueError(
-                    "The classifier needs samples of at least 2 classes in the "
-                    f"data, but the data contains only one class: {np.unique(y)[0]!r}."
-                )
-        elif not partial:
-            # A warm-started fit keeps the output layer, hence the classes.
-            missing = np.setdiff1d(np.unique(y), self.classes_)
-            if missing.size:
-                raise ValueError(
-                    f"warm_start=True keeps the fitted classes {self.classes_.tolist()}; "
-                    f"y has new labels {missing.tolist()}. Refit with warm_start=False."
-                )
         previous = self._snapshot() if incremental else None
+        # Validation is inside the try: validate_data(reset=True) sets
+        # n_features_in_ (and feature_names_in_), which made an estimator whose
+        # first fit failed on its y look fitted (predict then raised
+        # AttributeError instead of NotFittedError).
         try:
+            X, y = validate_data(
+                self, X, y, reset=first, dtype=[np.float32, np.float64]
+            )
+            _check_float32_range(X)
+            check_classification_targets(y)
+            if first:
+                n_labels = np.unique(y).size if classes is None else None
+                if n_labels is not None and n_labels < 2:
+                    raise ValueError(
+                        "The classifier needs samples of at least 2 classes in the "
+                        "data, but the data contains only one class: "
+                        f"{np.unique(y).tolist()[0]!r}."
+                    )
+            elif not partial:
+                # A warm-started fit keeps the output layer, hence the classes.
+                missing = np.setdiff1d(np.unique(y), self.classes_)
+                if missing.size:
+                    raise ValueError(
+                        "warm_start=True keeps the fitted classes "
+                        f"{self.classes_.tolist()}; y has new labels "
+                        f"{missing.tolist()}. Refit with warm_start=False."
+                    )
             y_enc = self._encode_y(y, classes, first)
-            sw = self._sample_weights(X, y_enc, sample_weight)
+            sw = self._sample_weights(X, y_enc, sample_weight, partial=partial)
             counts = np.bincount(y_enc, minlength=self.n_classes_)
             if first:
                 # Class counts of the first fit define LDAM/VS margins and DRW.
@@ -607,9 +706,11 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             with torch.random.fork_rng(devices=fork_devices):
                 torch.manual_seed(seed)
                 self._train(X, y_enc, sw, counts, device, seed, first, epochs, partial)
-        except Exception:
+        except BaseException:
             # Never leave a half-fitted estimator (classes_ set, no net_) or
-            # NaN weights behind: undo this call, then report.
+            # NaN weights behind: undo this call, then report. BaseException:
+            # a Ctrl-C outside skorch's epoch loop (which handles it itself)
+            # must not leave a half-fitted estimator either.
             self._restore(previous)
             raise
         return self
@@ -686,10 +787,39 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             net.train_split = None
             if hook is not None:
                 hook.remove()
+        logits = self._check_finite(net, eval_X)
         self._after_train(net, stopper, epochs, epochs_before, use_validation, partial)
-        self._set_reports(eval_X, eval_y)
+        self._set_reports(eval_y, logits)
 
-    def _set_reports(self, X, y_enc):
+    def _check_finite(self, net, X):
+        """Raise DivergenceError unless the trained state and its logits are finite.
+
+        The per-batch loss check cannot see the last optimizer step of a call
+        (nothing is evaluated after it), nor weights so large that the logits
+        overflow float32 while the loss stayed finite: both left an estimator
+        that looked fitted but predicted NaN. Returns the logits of ``X``.
+        """
+        for name, state in (
+            ("weights", net.module_.state_dict()),
+            ("loss state", net.criterion_.state_dict()),
+        ):
+            for key, value in state.items():
+                if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                    raise DivergenceError(
+                        f"Training diverged: the network's {name} ({key}) are not "
+                        "finite after the last step. Lower learning_rate_init or "
+                        "scale the features (e.g. StandardScaler)."
+                    )
+        logits = self._forward(X)
+        if not np.isfinite(logits).all():
+            raise DivergenceError(
+                "Training diverged: the trained network's outputs (logits) on the "
+                "training data are not finite. Lower learning_rate_init or scale "
+                "the features (e.g. StandardScaler)."
+            )
+        return logits
+
+    def _set_reports(self, y_enc, logits):
         """Fitted diagnostics: weight spectra and per-class recall disparity."""
         self.spectral_report_ = spectral_report(self.net_.module_)
         with warnings.catch_warnings():
@@ -698,7 +828,7 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             warnings.simplefilter("ignore", UndefinedMetricWarning)
             self.disparity_report_ = class_disparity(
                 self.classes_[y_enc],
-                self.classes_[np.argmax(self._forward(X), axis=1)],
+                self.classes_[np.argmax(logits, axis=1)],
                 labels=self.classes_,
             )
 
@@ -721,8 +851,16 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         self, net, stopper, epochs, epochs_before, use_validation, partial
     ):
         history = net.history
+        # skorch ends training quietly on KeyboardInterrupt; mid-epoch, that
+        # epoch's history row has no train_loss. Drop it, so that n_iter_ and
+        # loss_curve_ count completed epochs (an interrupt in the first epoch
+        # raised KeyError and lost the fit); the weights keep its batches.
+        if len(history) > epochs_before and "train_loss" not in history[-1]:
+            history.pop()
         trained = len(history) - epochs_before
-        if stopper is not None and not stopper.stopped_ and trained < epochs:
+        stopped = stopper is not None and stopper.stopped_
+        # partial_fit (no stopper) is interrupted just the same.
+        if not stopped and trained < epochs:
             warnings.warn(
                 f"Training was interrupted (KeyboardInterrupt) after {trained} of "
                 f"{epochs} epochs; the estimator keeps the weights of the last "
@@ -731,13 +869,19 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
                 stacklevel=5,
             )
         self.n_iter_ = len(history)
-        self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
-        self.best_loss_ = min(self.loss_curve_)
+        self.loss_curve_ = []
+        if len(history):
+            self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
+        self.best_loss_ = min(self.loss_curve_) if self.loss_curve_ else None
         if use_validation:
-            self.validation_scores_ = [
-                float(v) for v in history[epochs_before:, "valid_bacc"]
-            ]
-            self.best_validation_score_ = max(self.validation_scores_)
+            self.validation_scores_ = []
+            if trained:
+                self.validation_scores_ = [
+                    float(v) for v in history[epochs_before:, "valid_bacc"]
+                ]
+            self.best_validation_score_ = (
+                max(self.validation_scores_) if self.validation_scores_ else None
+            )
         elif not partial:
             self.validation_scores_ = None
             self.best_validation_score_ = None

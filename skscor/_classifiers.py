@@ -265,7 +265,9 @@ class FocalClassifier(_BaseNetClassifier):
             weights = [1.0 - self.alpha, self.alpha]
         else:
             weights = np.asarray(self.alpha, dtype=float)
-            if weights.shape != (self.n_classes_,) or not np.all(weights >= 0):
+            if weights.shape != (self.n_classes_,) or not np.all(
+                np.isfinite(weights) & (weights >= 0)
+            ):
                 raise ValueError(
                     f"alpha must hold {self.n_classes_} non-negative weights (one "
                     f"per class), got {self.alpha!r}."

@@ -61,7 +61,7 @@ classes_ : ndarray of shape (n_classes,)
         Number of classes.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when ``X`` had string column names.
     net_ : skorch.NeuralNet
         The trained network wrapper; ``net_.module_`` is the torch module.
@@ -69,10 +69,12 @@ classes_ : ndarray of shape (n_classes,)
         Epochs trained so far (across ``partial_fit`` and warm starts).
     loss_curve_ : list of float
         Mean training loss per epoch.
-    best_loss_ : float
-        Lowest training loss reached.
+    best_loss_ : float or None
+        Lowest training loss reached (``None`` if training was interrupted
+        before the first epoch completed).
     validation_scores_ : list of float or None
-        Balanced accuracy on the held-out split per epoch (early stopping only).
+        Balanced accuracy on the held-out split per completed epoch (early
+        stopping only; ``None`` otherwise).
     best_validation_score_ : float or None
         Best of ``validation_scores_``.
     spectral_report_ : skscor.spectral.SpectralReport

@@ -249,7 +249,22 @@ class _SAMNet(_SkNet):
             loss_perturbed = self.get_loss(
                 self.infer(Xi, **fit_params), yi, X=Xi, training=True
             )
+            # The divergence callback sees only the first pass's loss: a
+            # non-finite loss at w + e would step with NaN gradients unseen.
+            if not math.isfinite(float(loss_perturbed.detach())):
+                raise DivergenceError(
+                    f"The training loss at the SAM-perturbed weights became "
+                    f"{float(loss_perturbed.detach())} in epoch "
+                    f"{len(self.history)}. Training diverged: lower rho or "
+                    "learning_rate_init, or scale the features."
+                )
             loss_perturbed.backward()
+        except BaseException:
+            # Ctrl-C (which skorch swallows) or an error between the two half
+            # steps left the weights at w + e and the optimizer refusing every
+            # later first_step: put w back and re-arm it.
+            opt.undo_first_step()
+            raise
         finally:
             enable_running_stats(self.module_)
         opt.second_step(zero_grad=True)

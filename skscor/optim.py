@@ -222,12 +222,7 @@ class SAM(torch.optim.Optimizer):
         """
         if not self._perturbed:
             raise RuntimeError("second_step called without a preceding first_step.")
-        for group in self.param_groups:
-            for p in group["params"]:
-                old = self.state[p].pop("old_p", None)
-                if old is not None:
-                    p.copy_(old)
-        self._perturbed = False
+        self._restore_weights()
         self.base_optimizer.step()
         # What torch's LR schedulers check to tell that an optimizer step
         # happened (they wrap only ``step``); avoids a spurious warning when the
@@ -235,6 +230,27 @@ class SAM(torch.optim.Optimizer):
         self._opt_called = True
         if zero_grad:
             self.zero_grad()
+
+    @torch.no_grad()
+    def undo_first_step(self) -> None:
+        """Put the weights back at ``w`` without a base step (abandon the step).
+
+        For a training loop interrupted between the two passes (an error, a
+        NaN loss at ``w + e``, Ctrl-C): the optimizer is ready for a new
+        :meth:`first_step` afterwards and the gradients are zeroed. A no-op when
+        the weights are not perturbed.
+        """
+        if self._perturbed:
+            self._restore_weights()
+        self.zero_grad()
+
+    def _restore_weights(self) -> None:
+        for group in self.param_groups:
+            for p in group["params"]:
+                old = self.state[p].pop("old_p", None)
+                if old is not None:
+                    p.copy_(old)
+        self._perturbed = False
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor:

@@ -395,3 +395,21 @@ def test_invalid_sam_arguments():
     opt.param_groups[0]["rho"] = -1.0
     with pytest.raises(ValueError, match="rho"):
         opt.first_step()
+
+
+def test_undo_first_step_restores_weights_and_rearms():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    opt = SAM(model.parameters(), torch.optim.SGD, rho=0.5, lr=0.1)
+    before = [p.detach().clone() for p in model.parameters()]
+    model(torch.randn(4, 3)).pow(2).sum().backward()
+    opt.first_step(zero_grad=True)
+    assert not torch.equal(before[0], model.weight)
+    opt.undo_first_step()
+    for b, p in zip(before, model.parameters(), strict=True):
+        assert torch.equal(b, p)
+        assert p.grad is None or not p.grad.any()
+    model(torch.randn(4, 3)).pow(2).sum().backward()
+    opt.first_step()  # would raise "called twice" if not re-armed
+    opt.undo_first_step()
+    opt.undo_first_step()  # no-op when not perturbed
