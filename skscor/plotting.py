@@ -584,6 +584,14 @@ class HessianDensityDisplay:
             lines.append(line)
         if logy:
             ax.set_yscale("log")
+            # Gaussian-broadened densities fall to ~1e-200 between eigenvalues;
+            # six decades below the peak keep the structure readable.
+            peaks = [
+                np.nanmax(s.density) for s in map(self.spectrum.__getitem__, classes)
+            ]
+            peak = max((p for p in peaks if np.isfinite(p) and p > 0), default=None)
+            if peak is not None:
+                ax.set_ylim(bottom=peak * 1e-6)
         ax.set_xlabel("eigenvalue")
         ax.set_ylabel("density")
         ax.set_title("Hessian spectrum per class (-- lambda_min, : lambda_max)")
