@@ -742,7 +742,8 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         batch_size = min(200, n) if self.batch_size == "auto" else self.batch_size
         Xt = torch.tensor(X, dtype=torch.float32, device=device)
         yt = torch.as_tensor(y_enc, dtype=torch.int64, device=device)
-        wt = torch.as_tensor(sw, dtype=torch.float32, device=device)
+        unit = bool(np.all(sw == 1.0))
+        wt = None if unit else torch.as_tensor(sw, dtype=torch.float32, device=device)
 
         valid = None
         use_validation = self.early_stopping and not partial
@@ -750,8 +751,11 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if use_validation:
             train_idx, valid_idx = self._split(y_enc, seed)
             eval_X, eval_y = X[valid_idx], y_enc[valid_idx]
-            valid = _TensorData(Xt[valid_idx], yt[valid_idx], wt[valid_idx])
-            Xt, yt, wt = Xt[train_idx], yt[train_idx], wt[train_idx]
+            valid = _TensorData(
+                Xt[valid_idx], yt[valid_idx], None if unit else wt[valid_idx]
+            )
+            Xt, yt = Xt[train_idx], yt[train_idx]
+            wt = None if unit else wt[train_idx]
         if first:
             self.net_ = self._build_net(X.shape[1], counts, device, batch_size)
             self._check_module_output(self.net_, Xt)

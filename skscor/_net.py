@@ -35,14 +35,16 @@ class _TensorData(Dataset):
     module (skorch passes extra fit arguments to ``module.forward``).
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> None:
+    def __init__(self, X: torch.Tensor, y: torch.Tensor, w: torch.Tensor | None):
+        # w is None when every weight is one: the losses then take their fused
+        # mean path and no weight column is gathered per batch.
         self.X, self.y, self.w = X, y, w
 
     def __len__(self) -> int:
         return self.X.shape[0]
 
     def __getitem__(self, i):
-        return self.X[i], (self.y[i], self.w[i])
+        return self.X[i], (self.y[i], None if self.w is None else self.w[i])
 
 
 class _BatchIterator:
@@ -62,12 +64,12 @@ class _BatchIterator:
         if not self.shuffle:
             for start in range(0, n, bs):
                 sl = slice(start, start + bs)
-                yield d.X[sl], (d.y[sl], d.w[sl])
+                yield d.X[sl], (d.y[sl], None if d.w is None else d.w[sl])
             return
         perm = torch.randperm(n, generator=self.generator, device=d.X.device)
         for start in range(0, n, bs):
             idx = perm[start : start + bs]
-            yield d.X[idx], (d.y[idx], d.w[idx])
+            yield d.X[idx], (d.y[idx], None if d.w is None else d.w[idx])
 
 
 class _FixedSplit:
@@ -105,6 +107,26 @@ class _SkNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         shuffle = training and self._shuffle
         return _BatchIterator(dataset, self.batch_size, shuffle, self._rng)
+
+    def train_step(self, batch, **fit_params):
+        """One optimizer step, without skorch's closure machinery.
+
+        skorch wraps each step in ``optimizer.step(closure)`` and notifies
+        ``on_grad_computed`` with a generator over all parameters; no skscor
+        callback uses either, and users cannot add callbacks. Train mode is
+        set only when validation switched it off (``module.train()`` walks
+        every submodule on each call).
+        """
+        if not self.module_.training:
+            self._set_training(True)
+        Xi, yi = batch
+        opt = self.optimizer_
+        opt.zero_grad()
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        opt.step()
+        return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         y, w = y_true
@@ -230,7 +252,8 @@ class _SAMNet(_SkNet):
     def train_step(self, batch, **fit_params):
         from .optim import disable_running_stats, enable_running_stats
 
-        self._set_training(True)
+        if not self.module_.training:
+            self._set_training(True)
         Xi, yi = batch
         opt = self.optimizer_
         opt.zero_grad()
