@@ -30,7 +30,7 @@ def _make(method, seed, epochs):
     common = {
         "hidden_layer_sizes": (128,),
         "max_iter": epochs,
-        "batch_size": 64,
+        "batch_size": 32,
         "random_state": seed,
     }
     return {
