@@ -57,10 +57,13 @@ class SCoRClassifier(_BaseNetClassifier):
         L = \\frac{{1}}{{B}} \\sum_i w_i\\,\\mathrm{{CE}}(z_i, y_i)
             + \\alpha\\,\\|A^\\top B\\|_F
 
-    where a fresh permutation (drawn from the estimator's seeded generator)
-    splits the batch into halves :math:`A, B`; an odd batch uses
+    where a fresh random split of the batch gives the halves :math:`A, B`;
+    an odd batch uses
     :math:`\\|Z^\\top Z\\|_F`. The norm is not squared and not divided by the
-    batch size.
+    batch size. The split comes from the estimator's seeded generator: with
+    ``shuffle=True`` each batch is already a uniformly random subset in random
+    order (drawn from that generator), so its two halves are the split; with
+    ``shuffle=False`` a permutation is drawn per batch.
 
     References
     ----------

