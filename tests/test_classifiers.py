@@ -29,7 +29,9 @@ def data():
     rng = np.random.default_rng(0)
     centers = rng.normal(scale=3.0, size=(3, 5))
     sizes = [120, 50, 10]
-    X = np.vstack([c + rng.normal(size=(n, 5)) for c, n in zip(centers, sizes, strict=True)])
+    X = np.vstack(
+        [c + rng.normal(size=(n, 5)) for c, n in zip(centers, sizes, strict=True)]
+    )
     y = np.repeat([0, 1, 2], sizes)
     return StandardScaler().fit_transform(X).astype(np.float32), y
 
