@@ -771,7 +771,7 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             callbacks.append(stopper)
         callbacks += self._on_epoch_callbacks(counts)
         if self.verbose:
-            callbacks.append(_Progress(epochs))
+            callbacks.append(_Progress())
         net.callbacks_ = net.get_default_callbacks() + [
             (f"skscor_{i}", cb) for i, cb in enumerate(callbacks)
         ]

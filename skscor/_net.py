@@ -230,9 +230,6 @@ class _Stopper(Callback):
 class _Progress(Callback):
     """One line per epoch: loss, validation score, time."""
 
-    def __init__(self, total):
-        self.total = total
-
     def on_epoch_begin(self, net, **kwargs):
         self._t0 = time.perf_counter()
 
