@@ -8,7 +8,8 @@ from ._classifiers import (
     SAMClassifier,
     SCoRClassifier,
 )
-from ._net import DivergenceError
+from . import exceptions
+from .exceptions import CollapseWarning, DivergenceError
 
 try:
     __version__ = version("skscor")
@@ -16,10 +17,12 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
 __all__ = [
+    "CollapseWarning",
     "DivergenceError",
     "FocalClassifier",
     "MR2Classifier",
     "SAMClassifier",
     "SCoRClassifier",
     "__version__",
+    "exceptions",
 ]

@@ -9,17 +9,18 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _docs
-from ._base import _BaseNetClassifier
-from ._net import _DRWCallback, _RhoCallback, _SAMNet
+from ._base import _BaseNetClassifier, extends_base_signature
+from ._net import _SAMNet
 from .losses import (
-    ClassWeighted,
+    CrossEntropyLoss,
     FocalLoss,
     LDAMLoss,
     MR2Loss,
     SCoRLoss,
     VSLoss,
 )
-from .optim import SAM, rho_schedule
+from .losses import effective_number_weights
+from .optim import SAM
 
 __all__ = ["SCoRClassifier", "FocalClassifier", "SAMClassifier", "MR2Classifier"]
 
@@ -87,58 +88,18 @@ class SCoRClassifier(_BaseNetClassifier):
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
+    @extends_base_signature
     def __init__(
         self,
         alpha=1e-4,
         label_smoothing=0.0,
-        *,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        dropout=0.0,
-        optimizer="adam",
-        learning_rate_init=1e-3,
-        weight_decay=0.0,
-        momentum=0.9,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        module=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
+        **base_params,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            optimizer=optimizer,
-            learning_rate_init=learning_rate_init,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            module=module,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-        )
+        super().__init__(**base_params)
         self.alpha = alpha
         self.label_smoothing = label_smoothing
 
-    def _make_criterion(self, class_counts):
+    def _make_loss(self, class_counts):
         return SCoRLoss(alpha=self.alpha, label_smoothing=self.label_smoothing)
 
 
@@ -200,64 +161,24 @@ class FocalClassifier(_BaseNetClassifier):
         "alpha": [Interval(Real, 0, 1, closed="neither"), "array-like", None],
     }
 
+    @extends_base_signature
     def __init__(
         self,
         gamma=2.0,
         alpha=None,
-        *,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        dropout=0.0,
-        optimizer="adam",
-        learning_rate_init=1e-3,
-        weight_decay=0.0,
-        momentum=0.9,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        module=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
+        **base_params,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            optimizer=optimizer,
-            learning_rate_init=learning_rate_init,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            module=module,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-        )
+        super().__init__(**base_params)
         self.gamma = gamma
         self.alpha = alpha
 
-    def _class_weight_dict(self):
+    def _static_class_weight(self):
         if self.alpha is None:
             return self.class_weight
         if self.class_weight is not None:
             raise ValueError(
                 "alpha and class_weight are the same concept (per-class loss "
-                "weights); set only one of them."
+                "weights); set only one of them (class_weight=None with alpha)."
             )
         if np.isscalar(self.alpha):
             if self.n_classes_ != 2:
@@ -277,7 +198,7 @@ class FocalClassifier(_BaseNetClassifier):
                 )
         return dict(zip(self.classes_.tolist(), weights, strict=True))
 
-    def _make_criterion(self, class_counts):
+    def _make_loss(self, class_counts):
         return FocalLoss(gamma=self.gamma)
 
 
@@ -390,6 +311,7 @@ class SAMClassifier(_BaseNetClassifier):
         "scor": {"alpha": 1e-4, "label_smoothing": 0.0},
     }
 
+    @extends_base_signature
     def __init__(
         self,
         rho=0.05,
@@ -402,49 +324,9 @@ class SAMClassifier(_BaseNetClassifier):
         reweighting=None,
         drw_start=0.8,
         drw_beta=0.9999,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        dropout=0.0,
-        optimizer="adam",
-        learning_rate_init=1e-3,
-        weight_decay=0.0,
-        momentum=0.9,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        module=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
+        **base_params,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            optimizer=optimizer,
-            learning_rate_init=learning_rate_init,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            module=module,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-        )
+        super().__init__(**base_params)
         self.rho = rho
         self.rho_schedule = rho_schedule
         self.rho_max = rho_max
@@ -470,23 +352,45 @@ class SAMClassifier(_BaseNetClassifier):
             )
         return {**defaults, **given}
 
-    def _make_criterion(self, class_counts):
-        if self.reweighting is not None and self.class_weight is not None:
+    def _make_loss(self, class_counts):
+        if self.reweighting == "drw" and self.class_weight is None:
             raise ValueError(
-                "reweighting='drw' already weighs the classes (late in training); "
-                "class_weight weighs them from the start. Set only one of them."
+                "reweighting='drw' defers class_weight to the final phase; with "
+                "class_weight=None there is nothing to defer. Use "
+                "class_weight='balanced' (the paper's effective-number weights) "
+                "or a dict."
+            )
+        if self.logit_adjustment == "loss" and self.loss in ("ldam", "vs"):
+            raise ValueError(
+                f"logit_adjustment='loss' does not combine with loss={self.loss!r}: "
+                "LDAM and VS already adjust the logits per class (VS's tau is the "
+                "same offset). Use loss='ce' or logit_adjustment=None."
             )
         kwargs = self._loss_kwargs()
-        self.class_counts_ = class_counts
         counts = torch.as_tensor(class_counts, dtype=torch.float32)
-        inner = {
-            "ce": lambda: SCoRLoss(alpha=0.0),
+        return {
+            "ce": lambda: CrossEntropyLoss(),
             "focal": lambda: FocalLoss(**kwargs),
             "ldam": lambda: LDAMLoss(counts, **kwargs),
             "vs": lambda: VSLoss(counts, **kwargs),
             "scor": lambda: SCoRLoss(**kwargs),
         }[self.loss]()
-        return ClassWeighted(inner, len(class_counts))
+
+    def _class_weights(self, counts):
+        # DRW defers the class weights: none until the final phase.
+        if self.reweighting == "drw":
+            return None
+        return super()._class_weights(counts)
+
+    def _drw_weights(self, counts):
+        """Final-phase weights: effective-number ('balanced') or the dict's."""
+        if self.class_weight == "balanced":
+            w = effective_number_weights(
+                torch.as_tensor(counts, dtype=torch.float64), beta=self.drw_beta
+            ).numpy()
+            w = np.where(counts > 0, w, 0.0)
+            return w * counts.sum() / (w * counts).sum()
+        return super()._class_weights(counts)
 
     def _optimizer_spec(self):
         base, kwargs = super()._optimizer_spec()
@@ -497,27 +401,25 @@ class SAMClassifier(_BaseNetClassifier):
             **kwargs,
         }
 
-    def _on_epoch_callbacks(self, class_counts):
-        callbacks = [
-            _RhoCallback(
-                rho_schedule(
-                    self.rho_schedule,
-                    rho=self.rho,
-                    rho_max=self.rho_max,
-                    max_iter=self.max_iter,
-                )
-            )
-        ]
+    def _plan_options(self):
+        return {
+            "rho": self.rho,
+            "rho_kind": self.rho_schedule,
+            "rho_max": self.rho_max,
+            "drw": self.reweighting == "drw",
+            "switch": self.drw_start,
+        }
+
+    def _apply_values(self, net, values):
+        super()._apply_values(net, values)
+        for group in net.optimizer_.param_groups:
+            group["rho"] = values["rho"]
         if self.reweighting == "drw":
-            callbacks.append(
-                _DRWCallback(
-                    np.asarray(class_counts, dtype=np.float64),
-                    self.max_iter,
-                    self.drw_beta,
-                    self.drw_start,
-                )
-            )
-        return callbacks
+            crit = net.criterion_
+            want = values["drw"]
+            if want != bool(crit._weighted):
+                weights = self._drw_weights(self.class_counts_) if want else None
+                crit.set_class_weight(weights)
 
 
 class MR2Classifier(_BaseNetClassifier):
@@ -579,60 +481,20 @@ class MR2Classifier(_BaseNetClassifier):
         "margin_scale": [Interval(Real, 0, None, closed="neither")],
     }
 
+    @extends_base_signature
     def __init__(
         self,
         lambda_rep=0.1,
         ema_decay=0.9,
         margin_scale=1.0,
-        *,
-        hidden_layer_sizes=(100,),
-        activation="relu",
-        dropout=0.0,
-        optimizer="adam",
-        learning_rate_init=1e-3,
-        weight_decay=0.0,
-        momentum=0.9,
-        batch_size="auto",
-        max_iter=200,
-        shuffle=True,
-        tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
-        validation_fraction=0.1,
-        class_weight=None,
-        module=None,
-        device="auto",
-        random_state=None,
-        verbose=0,
-        warm_start=False,
+        **base_params,
     ):
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            dropout=dropout,
-            optimizer=optimizer,
-            learning_rate_init=learning_rate_init,
-            weight_decay=weight_decay,
-            momentum=momentum,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            class_weight=class_weight,
-            module=module,
-            device=device,
-            random_state=random_state,
-            verbose=verbose,
-            warm_start=warm_start,
-        )
+        super().__init__(**base_params)
         self.lambda_rep = lambda_rep
         self.ema_decay = ema_decay
         self.margin_scale = margin_scale
 
-    def _make_criterion(self, class_counts):
+    def _make_loss(self, class_counts):
         return MR2Loss(
             len(class_counts),
             lambda_rep=self.lambda_rep,

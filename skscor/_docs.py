@@ -10,7 +10,17 @@ hidden_layer_sizes : array-like of int, default=(100,)
     optimizer : {'adam', 'adamw', 'sgd'}, default='adam'
         Optimizer (``torch.optim.Adam``, ``AdamW`` or ``SGD``).
     learning_rate_init : float, default=1e-3
-        Learning rate.
+        Initial learning rate.
+    learning_rate : {'constant', 'step', 'cosine', 'adaptive'}, default='constant'
+        Learning-rate schedule, on the schedule time of the training phases
+        (see the user guide, "Training phases"): 'step' multiplies the rate
+        by 0.1 when the final phase starts (``0.8 max_iter`` at the latest,
+        or when the loss plateaus) and by 0.01 halfway through it; 'cosine'
+        anneals it to zero over the phases; 'adaptive' divides it by 5 each
+        time the loss plateaus (at most three times) before stopping.
+    warmup_epochs : int, default=0
+        Linear learning-rate warm-up over the first epochs (the LDAM-DRW and
+        SAM recipes use 5); the stopping rule waits for it to end.
     weight_decay : float, default=0.0
         L2 penalty (decoupled for 'adamw').
     momentum : float, default=0.9
@@ -35,9 +45,24 @@ hidden_layer_sizes : array-like of int, default=(100,)
         oversampler (SMOTE) the held-out rows would include synthetic ones.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
-    class_weight : dict, 'balanced' or None, default=None
+    class_weight : dict, 'balanced' or None, default='balanced'
         Per-class loss weights; 'balanced' uses
-        ``n_samples / (n_classes * np.bincount(y))``.
+        ``n_samples / (n_classes * np.bincount(y))``, so that every class
+        weighs the same in the loss (the default: measured to lift
+        worst-class recall on most imbalanced tasks, benchmarks/README.md).
+        ``None`` is the papers' unweighted loss. Weights are scaled to mean
+        one over the training rows.
+    logit_adjustment : {'loss', 'post-hoc'} or None, default=None
+        Logit adjustment by the class prior ``pi`` the loss is trained
+        under (class frequencies times class weights; uniform under
+        ``class_weight='balanced'``, where both forms do nothing). 'loss'
+        trains cross-entropy on ``z + tau log pi`` (balanced softmax at
+        ``tau=1``) and predicts with plain ``z``; 'post-hoc' trains as usual
+        and decides on ``z - tau log pi``: then ``predict_proba`` gives the
+        probabilities under a uniform prior and ``predict`` stays its
+        argmax.
+    tau : float, default=1.0
+        Strength of the logit adjustment; ``0`` disables it.
     module : callable or None, default=None
         A ``torch.nn.Module`` class (or factory) called as
         ``module(n_features, n_classes)`` that returns logits. It must be
@@ -46,11 +71,17 @@ hidden_layer_sizes : array-like of int, default=(100,)
     device : {'auto', 'cpu', 'cuda'}, default='auto'
         Training device; 'auto' picks CUDA when available. A model trained on
         a GPU unpickles onto the CPU where no GPU is present.
+    n_threads : int, 'auto' or None, default='auto'
+        Torch intra-op threads during ``fit`` and prediction, restored
+        afterwards. 'auto' uses one thread for networks no wider than 512
+        units (faster, and robust on a busy CPU) and torch's setting
+        otherwise; ``None`` never changes torch's setting.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialization, shuffling, dropout, the validation
         split and method randomness, without touching global RNG state.
     verbose : int, default=0
-        ``1`` prints one line per epoch (loss, validation score, time).
+        ``1`` prints one line per epoch (loss, validation score, learning
+        rate, rho, DRW, time), phase switches and why training stopped.
     warm_start : bool, default=False
         Continue training from the current weights on the next ``fit``."""
 
@@ -65,6 +96,16 @@ classes_ : ndarray of shape (n_classes,)
         Feature names, when ``X`` had string column names.
     net_ : skorch.NeuralNet
         The trained network wrapper; ``net_.module_`` is the torch module.
+    class_counts_ : ndarray of shape (n_classes,)
+        Training samples per class (accumulated over ``partial_fit`` calls):
+        the frequencies of ``class_weight='balanced'``, logit adjustment,
+        LDAM/VS margins and DRW.
+    switch_epoch_ : int or None
+        Epoch (0-based, counted over all calls) at which the final training
+        phase started (DRW on, learning-rate decay, larger rho); ``None``
+        when the run had no phases or never reached it.
+    stop_reason_ : {'converged', 'max_iter', 'interrupted'}
+        Why the last ``fit`` stopped.
     n_iter_ : int
         Epochs trained so far (across ``partial_fit`` and warm starts).
     loss_curve_ : list of float

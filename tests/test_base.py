@@ -259,10 +259,20 @@ def test_partial_fit_continues_training(data):
         clf.partial_fit(X[:, :3], y)
 
 
-def test_partial_fit_rejects_balanced(data):
+def test_partial_fit_balanced_follows_accumulated_counts(data):
     X, y = data
-    with pytest.raises(ValueError, match="balanced"):
-        SCoRClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
+    clf = SCoRClassifier(class_weight="balanced", random_state=0, **FAST)
+    clf.partial_fit(X[y == 0], y[y == 0], classes=[0, 1, 2])
+    # One class seen so far: it alone carries weight (the others have no rows).
+    np.testing.assert_array_equal(clf.class_counts_, [np.sum(y == 0), 0, 0])
+    clf.partial_fit(X, y)
+    counts = np.bincount(y, minlength=3) + [np.sum(y == 0), 0, 0]
+    np.testing.assert_array_equal(clf.class_counts_, counts)
+    expected = counts.sum() / (3 * counts)
+    expected = expected * counts.sum() / (expected * counts).sum()
+    np.testing.assert_allclose(
+        clf.net_.criterion_.class_weight.numpy(), expected, rtol=1e-6
+    )
 
 
 def test_warm_start_continues(data):
@@ -321,8 +331,11 @@ def test_verbose_prints_one_line_per_epoch(data, capsys):
     X, y = data
     SCoRClassifier(random_state=0, max_iter=3, tol=0.0, verbose=1).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3
-    assert all("loss" in ln and ln.strip().endswith("s") for ln in lines)
+    # One line per epoch, the last included, then why training stopped.
+    assert len(lines) == 4
+    assert all("loss" in ln and ln.strip().endswith("s") for ln in lines[:3])
+    assert lines[2].startswith("epoch    3")
+    assert "max_iter=3 reached" in lines[3]
     SCoRClassifier(random_state=0, max_iter=3, verbose=0).fit(X, y)
     assert capsys.readouterr().out == ""
     SCoRClassifier(

@@ -1,11 +1,14 @@
 """Loss functions on logits (pure torch).
 
-Each loss comes as a typed functional and a thin :class:`torch.nn.Module`. All
-take raw logits and integer targets, and accept ``sample_weight`` multiplied into
-the per-sample losses (``mean`` is ``(w * l).mean()``, not renormalized per batch).
+Each loss comes as a typed functional and a thin module deriving from
+:class:`Loss`. All take raw logits and integer targets, accept ``sample_weight``
+multiplied into the per-sample losses (``mean`` is ``(w * l).mean()``, not
+renormalized per batch) and an optional :class:`BatchContext`.
 """
 
+from ._ce import CrossEntropyLoss
 from ._focal import FocalLoss, focal_loss
+from ._interface import BatchContext, ClassWeighted, Loss
 from ._margin import (
     LDAMLoss,
     VSLoss,
@@ -17,10 +20,12 @@ from ._margin import (
 )
 from ._mr2 import MR2Loss, mr2_representation_term
 from ._scor import SCoRLoss, scor_loss, scor_penalty
-from ._weighting import ClassWeighted
 
 __all__ = [
+    "BatchContext",
     "ClassWeighted",
+    "CrossEntropyLoss",
+    "Loss",
     "FocalLoss",
     "LDAMLoss",
     "MR2Loss",

@@ -11,7 +11,7 @@ from numbers import Real
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from ._common import (
     _check_logits_target,
@@ -20,6 +20,7 @@ from ._common import (
     _per_class_tensor,
     _reduce,
 )
+from ._interface import BatchContext, Loss
 
 __all__ = ["focal_loss", "FocalLoss"]
 
@@ -167,7 +168,7 @@ def _focal_loss(
     return _reduce(losses, sample_weight, reduction)
 
 
-class FocalLoss(nn.Module):
+class FocalLoss(Loss):
     r"""Module form of :func:`focal_loss`.
 
     Parameters
@@ -207,10 +208,8 @@ class FocalLoss(nn.Module):
         alpha: float | Sequence[float] | Tensor | None = None,
         reduction: str = "mean",
     ) -> None:
-        super().__init__()
+        super().__init__(reduction)
         self.gamma = _check_gamma(gamma)
-        _check_reduction(reduction)
-        self.reduction = reduction
         checked = _check_alpha(alpha)
         if isinstance(checked, Tensor):
             self.register_buffer("alpha", checked.to(torch.get_default_dtype()).clone())
@@ -218,7 +217,11 @@ class FocalLoss(nn.Module):
             self.alpha = checked
 
     def forward(
-        self, input: Tensor, target: Tensor, sample_weight: Tensor | None = None
+        self,
+        input: Tensor,
+        target: Tensor,
+        sample_weight: Tensor | None = None,
+        context: BatchContext | None = None,
     ) -> Tensor:
         return _focal_loss(
             input, target, self.gamma, self.alpha, sample_weight, self.reduction

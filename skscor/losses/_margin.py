@@ -17,7 +17,7 @@ from numbers import Integral
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from ._common import (
     _check_logits_target,
@@ -26,6 +26,7 @@ from ._common import (
     _per_class_tensor,
     _reduce,
 )
+from ._interface import BatchContext, Loss
 
 __all__ = [
     "effective_number_weights",
@@ -509,7 +510,7 @@ class _ClassWeightMixin:
         self.weight = new
 
 
-class LDAMLoss(_ClassWeightMixin, nn.Module):
+class LDAMLoss(_ClassWeightMixin, Loss):
     r"""Module form of :func:`ldam_loss`.
 
     Parameters
@@ -564,18 +565,20 @@ class LDAMLoss(_ClassWeightMixin, nn.Module):
         weight: ArrayLike | None = None,
         reduction: str = "mean",
     ) -> None:
-        super().__init__()
-        _check_reduction(reduction)
+        super().__init__(reduction)
         self.scale = _check_real("scale", scale, low=0.0, low_inclusive=False)
         self.max_margin = _check_real("max_margin", max_margin, low=0.0)
-        self.reduction = reduction
         margins = ldam_margins(class_counts, self.max_margin)
         self.register_buffer("margins", margins)
         self.register_buffer("weight", torch.ones_like(margins))
         self.set_class_weight(weight)
 
     def forward(
-        self, input: Tensor, target: Tensor, sample_weight: Tensor | None = None
+        self,
+        input: Tensor,
+        target: Tensor,
+        sample_weight: Tensor | None = None,
+        context: BatchContext | None = None,
     ) -> Tensor:
         return _ldam(
             input,
@@ -587,6 +590,10 @@ class LDAMLoss(_ClassWeightMixin, nn.Module):
             self.reduction,
         )
 
+    def decision_logits(self, logits: Tensor) -> Tensor:
+        """Cosines times ``scale``: the logits the loss trains (margin aside)."""
+        return logits * self.scale
+
     def extra_repr(self) -> str:
         return (
             f"n_classes={self.margins.shape[0]}, max_margin={self.max_margin}, "
@@ -594,7 +601,7 @@ class LDAMLoss(_ClassWeightMixin, nn.Module):
         )
 
 
-class VSLoss(_ClassWeightMixin, nn.Module):
+class VSLoss(_ClassWeightMixin, Loss):
     r"""Module form of :func:`vs_loss`.
 
     Parameters
@@ -649,11 +656,9 @@ class VSLoss(_ClassWeightMixin, nn.Module):
         weight: ArrayLike | None = None,
         reduction: str = "mean",
     ) -> None:
-        super().__init__()
-        _check_reduction(reduction)
+        super().__init__(reduction)
         self.gamma = _check_real("gamma", gamma, low=0.0)
         self.tau = _check_real("tau", tau, low=0.0)
-        self.reduction = reduction
         logit_scale, logit_offset = _vs_adjustment(
             class_counts, self.gamma, self.tau, None
         )
@@ -663,7 +668,11 @@ class VSLoss(_ClassWeightMixin, nn.Module):
         self.set_class_weight(weight)
 
     def forward(
-        self, input: Tensor, target: Tensor, sample_weight: Tensor | None = None
+        self,
+        input: Tensor,
+        target: Tensor,
+        sample_weight: Tensor | None = None,
+        context: BatchContext | None = None,
     ) -> Tensor:
         return _vs(
             input,

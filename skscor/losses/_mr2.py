@@ -6,9 +6,10 @@ from numbers import Integral
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from ._common import _check_logits_target, _check_real, _check_sample_weight, _reduce
+from ._interface import BatchContext, Loss
 
 __all__ = ["MR2Loss", "mr2_representation_term"]
 
@@ -138,7 +139,7 @@ def mr2_representation_term(
     return per_sample.sum() * (dim / (10.0 * n_classes))
 
 
-class MR2Loss(nn.Module):
+class MR2Loss(Loss):
     r"""MR^2 loss: margin-scaled cross-entropy plus a representation term.
 
     Parameters
@@ -253,8 +254,9 @@ class MR2Loss(nn.Module):
         lambda_rep: float = 0.1,
         ema_decay: float = 0.9,
         margin_scale: float = 1.0,
+        reduction: str = "mean",
     ) -> None:
-        super().__init__()
+        super().__init__(reduction)
         self.n_classes = _check_n_classes(n_classes)
         self.lambda_rep = _check_real("lambda_rep", lambda_rep, low=0.0)
         self.ema_decay = _check_real(
@@ -336,8 +338,9 @@ class MR2Loss(nn.Module):
         self,
         input: Tensor,
         target: Tensor,
-        features: Tensor,
+        features: Tensor | None = None,
         sample_weight: Tensor | None = None,
+        context: BatchContext | None = None,
     ) -> Tensor:
         """Compute the loss (and, in training mode, first update the averages).
 
@@ -347,17 +350,28 @@ class MR2Loss(nn.Module):
             Raw logits.
         target : Tensor of shape (n_samples,)
             Integer class indices.
-        features : Tensor of shape (n_samples, n_features)
-            Penultimate features (the input of the last linear layer).
+        features : Tensor of shape (n_samples, n_features), optional
+            Penultimate features (the input of the last linear layer); taken
+            from ``context.features`` when not given.
         sample_weight : Tensor of shape (n_samples,), optional
             Per-sample weights of the cross-entropy terms; the mean is
             ``(w * l).mean()``, not renormalized per batch.
+        context : BatchContext, optional
+            The per-batch context (its ``features`` are used when
+            ``features`` is not given).
 
         Returns
         -------
         loss : Tensor
             A scalar.
         """
+        if features is None:
+            features = context.features if context is not None else None
+            if features is None:
+                raise ValueError(
+                    "MR2Loss needs the penultimate features: pass features= or a "
+                    "BatchContext with features."
+                )
         _check_logits_target(input, target)
         _check_features(features, target)
         if input.shape[1] != self.n_classes:
@@ -372,11 +386,15 @@ class MR2Loss(nn.Module):
         gamma = self.class_gamma().to(device=input.device, dtype=input.dtype)
         temperature = self.margin_scale * gamma[target]
         ce = F.cross_entropy(input / temperature[:, None], target, reduction="none")
-        loss = _reduce(ce, sample_weight, "mean")
+        loss = _reduce(ce, sample_weight, self.reduction)
         if self.lambda_rep == 0.0:
             return loss
         s_bar = self.s_bar().to(device=features.device, dtype=features.dtype)
         rep = mr2_representation_term(features, target, s_bar, self.n_classes)
+        if self.reduction == "none":
+            # The representation term belongs to the batch: spread it evenly so
+            # that the per-sample losses average to the 'mean' reduction.
+            rep = rep / input.shape[0]
         return loss + self.lambda_rep * rep
 
     def extra_repr(self) -> str:

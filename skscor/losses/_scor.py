@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
-from ._common import _reduce
+from ._common import _check_real, _reduce
+from ._interface import BatchContext, Loss
 
 __all__ = ["scor_penalty", "scor_loss", "SCoRLoss"]
 
@@ -52,8 +53,8 @@ def scor_penalty(
     >>> import torch
     >>> from skscor.losses import scor_penalty
     >>> z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-    >>> float(scor_penalty(z))  # odd batch: ||Z^T Z||_F
-    5.0990...
+    >>> round(float(scor_penalty(z)), 4)  # odd batch: ||Z^T Z||_F = sqrt(10)
+    3.1623
     """
     if input.ndim != 2:
         raise ValueError(
@@ -152,7 +153,7 @@ def scor_loss(
     return ce + alpha * scor_penalty(input, generator=generator, permute=permute)
 
 
-class SCoRLoss(nn.Module):
+class SCoRLoss(Loss):
     """Module form of :func:`scor_loss`.
 
     Parameters
@@ -161,6 +162,9 @@ class SCoRLoss(nn.Module):
         Strength of the covariance penalty.
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy term.
+    reduction : {'mean', 'sum'}, default='mean'
+        Reduction of the cross-entropy terms. The penalty is a property of the
+        batch as a whole, so there is no per-sample ('none') form.
 
     Examples
     --------
@@ -172,30 +176,50 @@ class SCoRLoss(nn.Module):
     0.6931
     """
 
-    needs_generator = True
-
-    def __init__(self, alpha: float = 1e-4, label_smoothing: float = 0.0) -> None:
-        super().__init__()
-        self.alpha = alpha
-        self.label_smoothing = label_smoothing
+    def __init__(
+        self, alpha: float = 1e-4, label_smoothing: float = 0.0, reduction="mean"
+    ) -> None:
+        super().__init__(reduction)
+        if reduction == "none":
+            raise ValueError(
+                "SCoRLoss has no reduction='none': the covariance penalty is one "
+                "number per batch; use 'mean' or 'sum'."
+            )
+        self.alpha = _check_real("alpha", alpha, low=0.0)
+        self.label_smoothing = _check_real(
+            "label_smoothing", label_smoothing, low=0.0, high=1.0, high_inclusive=False
+        )
 
     def forward(
         self,
         input: Tensor,
         target: Tensor,
         sample_weight: Tensor | None = None,
-        generator: torch.Generator | None = None,
-        permute: bool = True,
+        context: BatchContext | None = None,
     ) -> Tensor:
+        ctx = context if context is not None else BatchContext()
+        if self.reduction == "sum":
+            ce = F.cross_entropy(
+                input, target, reduction="none", label_smoothing=self.label_smoothing
+            )
+            total = _reduce(ce, sample_weight, "sum")
+            if self.alpha == 0:
+                return total
+            return total + self.alpha * scor_penalty(
+                input, generator=ctx.generator, permute=not ctx.shuffled
+            )
         return scor_loss(
             input,
             target,
             alpha=self.alpha,
             label_smoothing=self.label_smoothing,
             sample_weight=sample_weight,
-            generator=generator,
-            permute=permute,
+            generator=ctx.generator,
+            permute=not ctx.shuffled,
         )
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}, label_smoothing={self.label_smoothing}"
+        return (
+            f"alpha={self.alpha}, label_smoothing={self.label_smoothing}, "
+            f"reduction={self.reduction!r}"
+        )

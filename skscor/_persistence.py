@@ -1,0 +1,106 @@
+"""Weights-only persistence: ``save_weights`` / ``load_weights``.
+
+A weights file holds only tensors, numbers, strings and lists, read back with
+``torch.load(weights_only=True)``: loading one cannot execute code, unlike
+unpickling a fitted estimator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ._encoding import resolve_batch_size, resolve_device
+from ._reports import set_fitted_state, set_reports
+
+WEIGHTS_FORMAT = "skscor-weights-1"
+
+
+def _cpu_state(module):
+    return {k: v.detach().cpu() for k, v in module.state_dict().items()}
+
+
+def save_weights(est, f):
+    check_is_fitted(est)
+    net = est.net_
+    payload = {
+        "format": WEIGHTS_FORMAT,
+        "estimator": type(est).__name__,
+        "classes": est.classes_.tolist(),
+        "n_features_in": int(est.n_features_in_),
+        "feature_names_in": (
+            est.feature_names_in_.tolist() if hasattr(est, "feature_names_in_") else None
+        ),
+        "class_counts": [float(c) for c in est.class_counts_],
+        "module": _cpu_state(net.module_),
+        "criterion": _cpu_state(net.criterion_),
+        "loss_curve": list(est.loss_curve_),
+    }
+    torch.save(payload, f)
+
+
+def _read(est, f):
+    try:
+        payload = torch.load(f, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(
+            "Could not read a skscor weights file: it is not one, or it holds "
+            "objects other than tensors and plain data, which are refused "
+            f"(torch.load with weights_only=True): {err}"
+        ) from err
+    if not isinstance(payload, dict) or payload.get("format") != WEIGHTS_FORMAT:
+        raise ValueError("Not a skscor weights file (missing format marker).")
+    if payload.get("estimator") != type(est).__name__:
+        raise ValueError(
+            f"The weights were saved from a {payload.get('estimator')}; load "
+            f"them into that estimator, not a {type(est).__name__}."
+        )
+    return payload
+
+
+def load_weights(est, f):
+    est._validate_params()
+    payload = _read(est, f)
+    # A file that does not load leaves the estimator as it was: fitted state is
+    # set below before the network is built, and a mismatch used to delete a
+    # previous fit, or (other errors) leave it half-replaced.
+    before = dict(vars(est))
+    try:
+        est.classes_ = np.asarray(payload["classes"])
+        est.n_classes_ = len(est.classes_)
+        est.n_features_in_ = payload["n_features_in"]
+        est.__dict__.pop("feature_names_in_", None)
+        if payload["feature_names_in"] is not None:
+            est.feature_names_in_ = np.asarray(payload["feature_names_in"], dtype=object)
+        counts = np.asarray(payload["class_counts"])
+        est.class_counts_ = counts
+        device = resolve_device(est.device)
+        batch_size = resolve_batch_size(est.batch_size, int(counts.sum()))
+        try:
+            net = est._build_net(est.n_features_in_, counts, device, batch_size)
+            net.module_.load_state_dict(payload["module"])
+            net.criterion_.load_state_dict(payload["criterion"])
+        except (RuntimeError, KeyError) as err:
+            raise ValueError(
+                "The saved weights do not match this estimator's network; "
+                "construct it with the hyperparameters it was trained with. "
+                f"({err})"
+            ) from err
+        loss_curve = [float(v) for v in payload["loss_curve"]]
+    except BaseException as err:
+        est.__dict__.clear()
+        est.__dict__.update(before)
+        if isinstance(err, KeyError):
+            raise ValueError(f"Not a complete skscor weights file (missing {err}).") from err
+        raise
+    # Replay the loss curve into the history: further training (partial_fit,
+    # warm_start) then extends n_iter_ and loss_curve_ instead of restarting.
+    for epoch, loss in enumerate(loss_curve, start=1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("train_loss", loss)
+    est.net_ = net
+    set_fitted_state(est, net, use_validation=False, partial=False)
+    set_reports(est, None, None)
+    return est
