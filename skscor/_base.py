@@ -563,7 +563,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         epochs = 1 if partial else self.max_iter
         plan = TrainingPlan(
             max_iter=self.max_iter,
-            lr=self.learning_rate_init,
+            # net_.lr: learning_rate_init at build time, or a later
+            # net_.set_params(lr=...) on a fitted estimator.
+            lr=net.lr,
             learning_rate=self.learning_rate,
             warmup_epochs=self.warmup_epochs,
             convergence=not partial,

@@ -180,23 +180,26 @@ class FocalClassifier(_BaseNetClassifier):
                 "alpha and class_weight are the same concept (per-class loss "
                 "weights); set only one of them (class_weight=None with alpha)."
             )
+        weights = self._alpha_weights()
+        return dict(zip(self.classes_.tolist(), weights, strict=True))
+
+    def _alpha_weights(self):
         if np.isscalar(self.alpha):
             if self.n_classes_ != 2:
                 raise ValueError(
                     "A float alpha weighs the positive class of a binary problem; "
                     f"with {self.n_classes_} classes pass one weight per class."
                 )
-            weights = [1.0 - self.alpha, self.alpha]
-        else:
-            weights = np.asarray(self.alpha, dtype=float)
-            if weights.shape != (self.n_classes_,) or not np.all(
-                np.isfinite(weights) & (weights >= 0)
-            ):
-                raise ValueError(
-                    f"alpha must hold {self.n_classes_} non-negative weights (one "
-                    f"per class), got {self.alpha!r}."
-                )
-        return dict(zip(self.classes_.tolist(), weights, strict=True))
+            return [1.0 - self.alpha, self.alpha]
+        weights = np.asarray(self.alpha, dtype=float)
+        if weights.shape != (self.n_classes_,) or not np.all(
+            np.isfinite(weights) & (weights >= 0)
+        ):
+            raise ValueError(
+                f"alpha must hold {self.n_classes_} non-negative weights (one "
+                f"per class), got {self.alpha!r}."
+            )
+        return weights
 
     def _make_loss(self, class_counts):
         return FocalLoss(gamma=self.gamma)

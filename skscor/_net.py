@@ -119,7 +119,20 @@ class _SkNet(NeuralNet):
         return []
 
     # ------------------------------------------------------------ one step
-    def train_step_tensors(self, X, y, w):
+    def _begin_epoch(self, device):
+        """Reset per-epoch device accumulators (SAM adds its second pass)."""
+
+    def _divergence(self, train_loss, epoch):
+        """The error message of a diverged epoch, or None."""
+        if math.isfinite(train_loss):
+            return None
+        return (
+            f"The training loss became {train_loss} in epoch {epoch}. Training "
+            "diverged: lower learning_rate_init, scale the features (e.g. "
+            "StandardScaler), or check the input for extreme values."
+        )
+
+    def _step(self, X, y, w):
         """One optimizer step; returns the detached loss (no host sync)."""
         opt = self.optimizer_
         opt.zero_grad(set_to_none=True)
@@ -165,6 +178,7 @@ class _SkNet(NeuralNet):
                 apply_values(self, values)
                 t0 = time.perf_counter()
                 total = torch.zeros((), dtype=torch.float64, device=device)
+                self._begin_epoch(device)
                 perm = (
                     torch.randperm(n, generator=rng, device=device) if shuffle else None
                 )
@@ -175,7 +189,7 @@ class _SkNet(NeuralNet):
                         else:
                             sl = perm[start : start + bs]
                         yb = y[sl]
-                        loss = self.train_step_tensors(
+                        loss = self._step(
                             X[sl], yb, None if w is None else w[sl]
                         )
                         total.add_(loss, alpha=yb.shape[0])
@@ -185,13 +199,9 @@ class _SkNet(NeuralNet):
                 # One host synchronisation per epoch: the loss sum (NaN or inf
                 # if any step diverged).
                 train_loss = float(total) / n
-                if not math.isfinite(train_loss):
-                    raise DivergenceError(
-                        f"The training loss became {train_loss} in epoch "
-                        f"{epoch0 + e + 1}. Training diverged: lower "
-                        "learning_rate_init, scale the features (e.g. "
-                        "StandardScaler), or check the input for extreme values."
-                    )
+                message = self._divergence(train_loss, epoch0 + e + 1)
+                if message is not None:
+                    raise DivergenceError(message)
                 row = {"epoch": epoch0 + e + 1, "train_loss": train_loss, **values}
                 score = vloss = None
                 if valid is not None:
@@ -260,7 +270,7 @@ class _SkNet(NeuralNet):
 
     def __getstate__(self):
         state = super().__getstate__()
-        for key in ("_rng", "_ctx"):
+        for key in ("_rng", "_ctx", "_perturbed_total"):
             state.pop(key, None)
         return state
 
@@ -274,7 +284,20 @@ class _SAMNet(_SkNet):
     loss sum (read once per epoch), so it is reported as divergence too.
     """
 
-    def train_step_tensors(self, X, y, w):
+    def _begin_epoch(self, device):
+        self._perturbed_total = torch.zeros((), dtype=torch.float64, device=device)
+
+    def _divergence(self, train_loss, epoch):
+        perturbed = float(self._perturbed_total)
+        if math.isfinite(train_loss) and not math.isfinite(perturbed):
+            return (
+                f"The training loss at the SAM-perturbed weights became {perturbed} "
+                f"in epoch {epoch}. Training diverged: lower rho or "
+                "learning_rate_init, or scale the features."
+            )
+        return super()._divergence(train_loss, epoch)
+
+    def _step(self, X, y, w):
         opt, module, crit, ctx = self.optimizer_, self.module_, self.criterion_, self._ctx
         opt.zero_grad(set_to_none=True)
         rng = ctx.generator if ctx is not None else None
@@ -298,5 +321,6 @@ class _SAMNet(_SkNet):
         finally:
             enable_running_stats(module)
         opt.second_step(zero_grad=True)
-        # NaN at w + e poisons the returned value: the epoch check sees it.
-        return loss.detach() + 0.0 * perturbed.detach()
+        # Read once per epoch with the loss sum: a NaN at w + e is reported.
+        self._perturbed_total.add_(perturbed.detach())
+        return loss.detach()

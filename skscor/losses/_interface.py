@@ -120,9 +120,11 @@ class ClassWeighted(nn.Module):
 
     def __init__(self, inner: nn.Module, n_classes: int) -> None:
         super().__init__()
-        self.inner = inner
+        # Buffers first: registering checks hasattr, which would otherwise
+        # find the inner loss's attribute of the same name (VS's logit_offset).
         self.register_buffer("class_weight", torch.ones(n_classes))
         self.register_buffer("logit_offset", torch.zeros(n_classes))
+        self.inner = inner
         # Python flags, not tensor tests, so the hot path never syncs.
         self._weighted = False
         self._offset = False
@@ -130,6 +132,16 @@ class ClassWeighted(nn.Module):
     @property
     def needs_features(self) -> bool:
         return getattr(self.inner, "needs_features", False)
+
+    def __getattr__(self, name):
+        # A transparent wrapper: the inner loss's state (MR2's moving averages,
+        # LDAM's margins) reads as ``net_.criterion_.ema_m`` and so on.
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "inner":
+                raise
+            return getattr(super().__getattr__("inner"), name)
 
     @torch.no_grad()
     def set_class_weight(self, weight) -> None:
