@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from skscor.losses import BatchContext
 from skscor.losses import SCoRLoss, scor_loss, scor_penalty
 
 TOL = {
@@ -149,7 +150,8 @@ def test_sample_weight_scales_ce_only():
 def test_module_matches_function_and_repr():
     z, y = torch.randn(8, 3), torch.randint(0, 3, (8,))
     crit = SCoRLoss(alpha=0.2, label_smoothing=0.1)
-    a = crit(z, y, generator=torch.Generator().manual_seed(0))
+    ctx = BatchContext(generator=torch.Generator().manual_seed(0))
+    a = crit(z, y, context=ctx)
     b = scor_loss(
         z, y, alpha=0.2, label_smoothing=0.1, generator=torch.Generator().manual_seed(0)
     )
