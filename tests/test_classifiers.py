@@ -9,36 +9,27 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
-from sklearn.preprocessing import StandardScaler
 
 from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
-from skscor.datasets import load_imbalanced_digits
 from skscor.hessian import class_hessian_spectrum
 from skscor.losses import effective_number_weights
 from skscor.metrics import class_disparity
 from skscor.modules import CosineLinear
 from skscor.optim import rho_schedule
+from skscor.utils._testing import SMALL, build
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-SMALL = {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0}
+
+# The shared data sets of conftest, under the names this module's tests use.
+@pytest.fixture(scope="module")
+def data(imbalanced_blobs):
+    return imbalanced_blobs
 
 
 @pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    centers = rng.normal(scale=3.0, size=(3, 5))
-    sizes = [120, 50, 10]
-    X = np.vstack(
-        [c + rng.normal(size=(n, 5)) for c, n in zip(centers, sizes, strict=True)]
-    )
-    y = np.repeat([0, 1, 2], sizes)
-    return StandardScaler().fit_transform(X).astype(np.float32), y
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return load_imbalanced_digits(reduced_class=3, factor=10, random_state=0)
+def digits(imbalanced_digits):
+    return imbalanced_digits
 
 
 class BNNet(torch.nn.Module):
@@ -197,18 +188,20 @@ def test_focal_gamma_zero_is_cross_entropy(data):
 def test_focal_alpha(data):
     X, y = data
     yb = (y == 2).astype(int)
-    a = FocalClassifier(alpha=0.9, **SMALL).fit(X, yb)
+    a = FocalClassifier(alpha=0.9, class_weight=None, **SMALL).fit(X, yb)
     cw = FocalClassifier(class_weight={0: 0.1, 1: 0.9}, **SMALL).fit(X, yb)
     np.testing.assert_allclose(a.predict_proba(X), cw.predict_proba(X), rtol=1e-5)
-    plain = FocalClassifier(**SMALL).fit(X, y)
-    per_class = FocalClassifier(alpha=[1.0, 1.0, 5.0], **SMALL).fit(X, y)
+    plain = FocalClassifier(class_weight=None, **SMALL).fit(X, y)
+    per_class = FocalClassifier(
+        alpha=[1.0, 1.0, 5.0], class_weight=None, **SMALL
+    ).fit(X, y)
     assert per_class.predict_proba(X)[:, 2].mean() > plain.predict_proba(X)[:, 2].mean()
     with pytest.raises(ValueError, match="same concept"):
         FocalClassifier(alpha=0.5, class_weight="balanced", **SMALL).fit(X, yb)
     with pytest.raises(ValueError, match="binary"):
-        FocalClassifier(alpha=0.5, **SMALL).fit(X, y)
+        FocalClassifier(alpha=0.5, class_weight=None, **SMALL).fit(X, y)
     with pytest.raises(ValueError, match="one per class"):
-        FocalClassifier(alpha=[1.0, 2.0], **SMALL).fit(X, y)
+        FocalClassifier(alpha=[1.0, 2.0], class_weight=None, **SMALL).fit(X, y)
 
 
 # ------------------------------------------------------------------ MR²
@@ -251,13 +244,10 @@ def test_mr2_user_module_and_missing_linear(data):
 
 
 # ----------------------------------------------------------- all methods
+# Registry variants: each estimator at its defaults, SCoR+LS, SAM with LDAM+DRW.
 ESTIMATORS = {
-    "scor": SCoRClassifier(),
-    "scor_ls": SCoRClassifier(label_smoothing=0.1),
-    "focal": FocalClassifier(),
-    "sam": SAMClassifier(),
-    "sam_ldam_drw": SAMClassifier(loss="ldam", reweighting="drw"),
-    "mr2": MR2Classifier(),
+    name: build(name)
+    for name in ["scor", "scor+ls", "focal", "sam", "sam+ldam+drw", "mr2"]
 }
 
 
@@ -304,7 +294,7 @@ def test_flat_grid_search_in_imblearn_pipeline(estimator, grid, data):
 
 
 # --------------------------------------------------------------- reports
-@pytest.mark.parametrize("name", ["scor", "sam_ldam_drw", "mr2"])
+@pytest.mark.parametrize("name", ["scor", "sam+ldam+drw", "mr2"])
 def test_fitted_reports(name, data):
     X, y = data
     clf = ESTIMATORS[name].set_params(**SMALL).fit(X, y)
