@@ -7,20 +7,29 @@ long-tailed (exponential) profile ``n_i = n_max * IF^(-i / (K - 1))``.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import validate_params
+
+from .utils._validation import StrictInterval, check_known_labels, check_paired
 
 __all__ = ["reduce_classes", "long_tail", "load_imbalanced_digits"]
+
+_XY_CONSTRAINTS = {
+    "X": ["array-like"],
+    "y": ["array-like"],
+    "random_state": ["random_state"],
+}
+_FACTOR = StrictInterval(Real, 1, None, closed="left")
 
 
 def _check_xy(X, y):
     X = np.asarray(X)
     y = np.asarray(y)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"X and y have different numbers of rows: {X.shape[0]} and {y.shape[0]}."
-        )
+    check_paired(X=X, y=y)
     return X, y
 
 
@@ -35,17 +44,27 @@ def _subsample(X, y, keep_per_class: dict, random_state):
     return X[keep], y[keep]
 
 
+@validate_params(
+    {**_XY_CONSTRAINTS, "classes": ["array-like", Real, str], "factor": [_FACTOR]},
+    prefer_skip_nested_validation=True,
+)
 def reduce_classes(X, y, classes, *, factor=10, random_state=None):
     """Keep ``1/factor`` of the rows of each class in ``classes``.
+
+    The SCoR paper's protocol: a balanced training set with some classes cut,
+    the test set left balanced. Other classes keep all their rows.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        Samples.
     y : array-like of shape (n_samples,)
+        Class labels.
     classes : label or sequence of labels
-        Classes to reduce.
+        Classes to reduce; each must occur in ``y``.
     factor : float, default=10
-        Reduction factor (> 1); at least one row of each class is kept.
+        Reduction factor (>= 1): a class of ``n`` rows keeps
+        ``max(1, round(n / factor))`` of them.
     random_state : int, RandomState instance or None, default=None
         Seeds which rows are kept.
 
@@ -53,6 +72,10 @@ def reduce_classes(X, y, classes, *, factor=10, random_state=None):
     -------
     X_reduced, y_reduced : ndarray
         The kept rows, in their original order.
+
+    See Also
+    --------
+    long_tail : An exponential profile over all classes.
 
     Examples
     --------
@@ -64,16 +87,18 @@ def reduce_classes(X, y, classes, *, factor=10, random_state=None):
     [20, 2]
     """
     X, y = _check_xy(X, y)
-    if not factor >= 1:
-        raise ValueError(f"factor must be >= 1, got {factor}.")
     classes = np.atleast_1d(classes)
-    unknown = np.setdiff1d(classes, np.unique(y))
-    if unknown.size:
-        raise ValueError(f"classes {unknown.tolist()} do not occur in y.")
+    check_known_labels(
+        classes.tolist(), np.unique(y).tolist(), name="classes", where="y"
+    )
     keep = {c: max(1, int(round(np.sum(y == c) / factor))) for c in classes.tolist()}
     return _subsample(X, y, keep, random_state)
 
 
+@validate_params(
+    {**_XY_CONSTRAINTS, "imbalance_factor": [_FACTOR], "order": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def long_tail(X, y, *, imbalance_factor=10, order=None, random_state=None):
     """Subsample to a long-tailed class profile.
 
@@ -84,18 +109,26 @@ def long_tail(X, y, *, imbalance_factor=10, order=None, random_state=None):
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features)
+        Samples.
     y : array-like of shape (n_samples,)
+        Class labels.
     imbalance_factor : float, default=10
         Ratio between the largest and the smallest class (>= 1).
     order : sequence of labels, default=None
-        Head-to-tail order of the classes; sorted labels by default.
+        Head-to-tail order of the classes, each class of ``y`` exactly once;
+        ``None`` uses the sorted labels.
     random_state : int, RandomState instance or None, default=None
         Seeds which rows are kept.
 
     Returns
     -------
     X_lt, y_lt : ndarray
-        The kept rows, in their original order.
+        The kept rows, in their original order; class ``i`` keeps
+        ``max(1, round(n_max * IF^(-i / (K - 1))))`` of them.
+
+    See Also
+    --------
+    reduce_classes : Cut chosen classes by one factor.
 
     Examples
     --------
@@ -107,11 +140,14 @@ def long_tail(X, y, *, imbalance_factor=10, order=None, random_state=None):
     [100, 32, 10]
     """
     X, y = _check_xy(X, y)
-    if not imbalance_factor >= 1:
-        raise ValueError(f"imbalance_factor must be >= 1, got {imbalance_factor}.")
-    labels = np.unique(y) if order is None else np.asarray(order)
-    if set(labels.tolist()) != set(np.unique(y).tolist()):
-        raise ValueError("order must list every class of y exactly once.")
+    classes = np.unique(y)
+    labels = classes if order is None else np.asarray(order)
+    # a repeated label would take two places in the profile and shift the tail
+    if len(labels) != len(classes) or set(labels.tolist()) != set(classes.tolist()):
+        raise ValueError(
+            "order must list every class of y exactly once; got "
+            f"{labels.tolist()} for classes {classes.tolist()}"
+        )
     n_max = min(int(np.sum(y == c)) for c in labels)
     k = len(labels)
     keep = {
@@ -121,6 +157,15 @@ def long_tail(X, y, *, imbalance_factor=10, order=None, random_state=None):
     return _subsample(X, y, keep, random_state)
 
 
+@validate_params(
+    {
+        "reduced_class": [StrictInterval(Integral, 0, 9, closed="both")],
+        "factor": [_FACTOR],
+        "n_test_per_class": [StrictInterval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_imbalanced_digits(
     *, reduced_class=3, factor=10, n_test_per_class=50, random_state=0
 ):

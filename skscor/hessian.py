@@ -13,6 +13,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -21,10 +22,18 @@ from scipy.linalg import eigh_tridiagonal
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
-from .spectral import _import_optional, _table
+from .utils._optional import import_optional
+from .utils._repr import format_repr, format_table
+from .utils._validation import (
+    StrictInterval,
+    check_known_labels,
+    check_paired,
+    invalid_parameter,
+)
 
 __all__ = [
     "HessianSpectrum",
@@ -37,6 +46,28 @@ __all__ = [
 # no more products than a single ARPACK restart (ncv=20) and is exact.
 _DENSE_MAX_PARAMS = 20
 _SEED_MAX = 2**31 - 1
+
+
+def _count(minimum: int) -> StrictInterval:
+    return StrictInterval(Integral, minimum, None, closed="left")
+
+
+# Constraints of the solver parameters that class_hessian_spectrum passes on
+# to hessian_spectrum: declared once so the two cannot drift apart.
+_SOLVER_CONSTRAINTS = {
+    "loss_fn": [callable, None],
+    "which": [StrOptions({"max", "min"}), "array-like"],
+    "n_hutchinson": [_count(0)],
+    "density": ["boolean"],
+    "lanczos_steps": [_count(1)],
+    "n_slq": [_count(1)],
+    "grid_size": [_count(2)],
+    "bandwidth": [StrictInterval(Real, 0, None, closed="neither")],
+    "tol": [StrictInterval(Real, 0, None, closed="left")],
+    "maxiter": [_count(1), None],
+    "batch_size": [_count(1)],
+    "random_state": ["random_state"],
+}
 
 
 @dataclass(eq=False)
@@ -78,11 +109,15 @@ class HessianSpectrum:
         return bool(self.lambda_min < -saddle_tol * scale)
 
     def __repr__(self) -> str:
-        return (
-            f"HessianSpectrum(n_samples={self.n_samples}, n_params={self.n_params}, "
-            f"lambda_max={self.lambda_max:.4g}, lambda_min={self.lambda_min:.4g}, "
-            f"trace={self.trace:.4g}, density={self.density is not None})"
-        )
+        fields = ("n_samples", "n_params", "lambda_max", "lambda_min", "trace")
+        return format_repr(self, *fields, density=self.density is not None)
+
+
+def _per_class(attr: str, doc: str) -> property:
+    """A read-only array of one :class:`HessianSpectrum` field, aligned with labels."""
+    return property(
+        lambda self: np.array([getattr(s, attr) for s in self.spectra]), doc=doc
+    )
 
 
 @dataclass(eq=False)
@@ -108,28 +143,11 @@ class ClassHessianSpectrum:
     spectra: list[HessianSpectrum]
     saddle_tol: float
 
-    def _array(self, attr: str) -> np.ndarray:
-        return np.array([getattr(s, attr) for s in self.spectra])
-
-    @property
-    def n_samples(self) -> np.ndarray:
-        return self._array("n_samples")
-
-    @property
-    def lambda_max(self) -> np.ndarray:
-        return self._array("lambda_max")
-
-    @property
-    def lambda_min(self) -> np.ndarray:
-        return self._array("lambda_min")
-
-    @property
-    def trace(self) -> np.ndarray:
-        return self._array("trace")
-
-    @property
-    def trace_std(self) -> np.ndarray:
-        return self._array("trace_std")
+    n_samples = _per_class("n_samples", "Samples analysed per class.")
+    lambda_max = _per_class("lambda_max", "Largest Hessian eigenvalue per class.")
+    lambda_min = _per_class("lambda_min", "Smallest Hessian eigenvalue per class.")
+    trace = _per_class("trace", "Hutchinson trace estimate per class.")
+    trace_std = _per_class("trace_std", "Standard error of ``trace`` per class.")
 
     @property
     def is_saddle(self) -> np.ndarray:
@@ -158,7 +176,7 @@ class ClassHessianSpectrum:
             Columns ``label, n_samples, lambda_max, lambda_min, trace,
             trace_std, is_saddle``.
         """
-        pd = _import_optional("pandas", purpose="ClassHessianSpectrum.to_frame")
+        pd = import_optional("pandas", purpose="ClassHessianSpectrum.to_frame")
         return pd.DataFrame(
             {
                 "label": self.labels,
@@ -187,7 +205,7 @@ class ClassHessianSpectrum:
         n_params = self.spectra[0].n_params if self.spectra else 0
         return (
             f"ClassHessianSpectrum({len(self.labels)} classes, {n_params} parameters)\n"
-            + _table(header, rows)
+            + format_table(header, rows)
         )
 
 
@@ -307,22 +325,13 @@ def _gaussian_density(nodes, weights, lo, hi, grid_size, sigma):
     return grid, density
 
 
-def _check_positive_int(value, name, *, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-
-
-def _check_which(which) -> set[str]:
-    if isinstance(which, str):
-        which = (which,)
-    which = set(which)
-    if not which <= {"max", "min"}:
-        raise ValueError(
-            f"which must be a subset of ('max', 'min'), got {sorted(which)}"
-        )
-    return which
+def _check_which(which, caller: str) -> set[str]:
+    """The set of requested extremes; validate_params has checked the type only."""
+    wanted = {which} if isinstance(which, str) else set(which)
+    if not wanted <= {"max", "min"}:
+        expected = "'max', 'min' or a sequence of them"
+        raise invalid_parameter("which", caller, expected, which)
+    return wanted
 
 
 def _default_loss(logits: Tensor, y: Tensor) -> Tensor:
@@ -341,17 +350,17 @@ def _as_tensors(X, y, dtype, device):
     X = X.to(device=device, dtype=dtype)
     y = torch.as_tensor(np.asarray(y) if not isinstance(y, Tensor) else y)
     y = y.to(device=device, dtype=torch.long)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"X and y have different lengths: {X.shape[0]} != {y.shape[0]}"
-        )
-    if X.shape[0] == 0:
-        raise ValueError("X and y are empty")
+    check_paired(X=X, y=y)
     return X, y
 
 
 class _EvalMode:
-    """Put every submodule in eval mode; restore each one's own flag on exit."""
+    """Put every submodule in eval mode; restore each one's own flag on exit.
+
+    Not ``utils._torch.eval_mode``: that restores the root's flag with
+    ``train(flag)``, which overwrites submodules that were in another mode
+    (a frozen BatchNorm in eval inside a model in train mode).
+    """
 
     def __init__(self, module: nn.Module):
         self.flags = [(m, m.training) for m in module.modules()]
@@ -365,6 +374,11 @@ class _EvalMode:
             m.training = flag
 
 
+@validate_params(
+    {"module": [nn.Module], "X": ["array-like"], "y": ["array-like"]}
+    | _SOLVER_CONSTRAINTS,
+    prefer_skip_nested_validation=True,
+)
 def hessian_spectrum(
     module: nn.Module,
     X: Tensor | np.ndarray,
@@ -482,29 +496,16 @@ def hessian_spectrum(
     --------
     >>> import torch
     >>> from skscor.hessian import hessian_spectrum
-    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
-    <torch._C.Generator object at ...>
-    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(),
-    ...                           torch.nn.Linear(8, 3))
+    >>> _ = torch.manual_seed(0)
+    >>> net = torch.nn.Sequential(
+    ...     torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3)
+    ... )
     >>> X, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
     >>> spec = hessian_spectrum(net, X, y, n_hutchinson=10, random_state=0)
     >>> bool(spec.lambda_max >= spec.lambda_min)
     True
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(
-            f"module must be a torch.nn.Module, got {type(module).__name__}"
-        )
-    wanted = _check_which(which)
-    _check_positive_int(n_hutchinson, "n_hutchinson", minimum=0)
-    _check_positive_int(lanczos_steps, "lanczos_steps")
-    _check_positive_int(n_slq, "n_slq")
-    _check_positive_int(grid_size, "grid_size", minimum=2)
-    _check_positive_int(batch_size, "batch_size")
-    if not bandwidth > 0:
-        raise ValueError(f"bandwidth must be > 0, got {bandwidth!r}")
-    if not tol >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol!r}")
+    wanted = _check_which(which, "hessian_spectrum")
     loss_fn = _default_loss if loss_fn is None else loss_fn
     rng = check_random_state(random_state)
     params = _trainable(module)
@@ -625,17 +626,24 @@ def _resolve(estimator, X, y):
     y = column_or_1d(y)
     classes = np.asarray(estimator.classes_)
     index = {label: i for i, label in enumerate(classes.tolist())}
-    unknown = sorted({v for v in y.tolist() if v not in index}, key=str)
-    if unknown:
-        raise ValueError(
-            f"y contains labels not in estimator.classes_: {unknown}; "
-            f"classes_ = {classes.tolist()}"
-        )
+    check_known_labels(y.tolist(), index, name="y", where="estimator.classes_")
     codes = np.array([index[v] for v in y.tolist()], dtype=np.int64)
     X_t, y_t = _as_tensors(X, codes, params[0].dtype, params[0].device)
     return module, X_t, y_t, classes
 
 
+@validate_params(
+    {
+        "estimator": [nn.Module, HasMethods(["fit"])],
+        "X": ["array-like"],
+        "y": ["array-like"],
+        "classes": ["array-like", None],
+        "max_samples_per_class": [_count(1), None],
+        "saddle_tol": [StrictInterval(Real, 0, None, closed="left")],
+    }
+    | _SOLVER_CONSTRAINTS,
+    prefer_skip_nested_validation=True,
+)
 def class_hessian_spectrum(
     estimator,
     X,
@@ -724,19 +732,14 @@ tol, maxiter, batch_size
     --------
     >>> import torch
     >>> from skscor.hessian import class_hessian_spectrum
-    >>> torch.manual_seed(0)  # doctest: +ELLIPSIS
-    <torch._C.Generator object at ...>
-    >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(),
-    ...                           torch.nn.Linear(8, 3))
+    >>> net = torch.nn.Linear(4, 3)  # 15 parameters: the exact Hessian is used
     >>> X, y = torch.randn(60, 4), torch.arange(60) % 3
     >>> spec = class_hessian_spectrum(net, X, y, n_hutchinson=10, random_state=0)
     >>> spec.labels
     array([0, 1, 2])
     """
-    if max_samples_per_class is not None:
-        _check_positive_int(max_samples_per_class, "max_samples_per_class")
-    if not saddle_tol >= 0:
-        raise ValueError(f"saddle_tol must be >= 0, got {saddle_tol!r}")
+    # hessian_spectrum does not re-validate (nested validation is skipped)
+    _check_which(which, "class_hessian_spectrum")
     module, X_t, y_t, class_labels = _resolve(estimator, X, y)
     y_np = y_t.cpu().numpy()
     present = np.unique(y_np)
@@ -748,11 +751,9 @@ tol, maxiter, batch_size
             codes = np.asarray(requested, dtype=np.int64)
         else:
             index = {label: i for i, label in enumerate(class_labels.tolist())}
-            unknown = [c for c in requested if c not in index]
-            if unknown:
-                raise ValueError(
-                    f"classes contains labels not in estimator.classes_: {unknown}"
-                )
+            check_known_labels(
+                requested, index, name="classes", where="estimator.classes_"
+            )
             codes = np.array([index[c] for c in requested], dtype=np.int64)
         missing = [r for r, c in zip(requested, codes, strict=True) if c not in present]
         if missing:

@@ -26,6 +26,7 @@ import copy
 import math
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from imblearn.metrics import geometric_mean_score
@@ -33,9 +34,12 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import f1_score, make_scorer
 from sklearn.metrics import get_scorer as _sklearn_get_scorer
 from sklearn.utils import column_or_1d
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
-from .spectral import _import_optional, _table
+from .utils._optional import import_optional
+from .utils._repr import format_table
+from .utils._validation import StrictInterval, check_paired
 
 __all__ = [
     "DisparityReport",
@@ -64,16 +68,51 @@ _AGGREGATES = (
 )
 
 
+# The signature every metric shares, as scikit-learn's classification metrics.
+_TARGET_CONSTRAINTS = {
+    "y_true": ["array-like"],
+    "y_pred": ["array-like"],
+    "labels": ["array-like", None],
+    "sample_weight": ["array-like", None],
+}
+_K_CONSTRAINT = [StrictInterval(Integral, 1, None, closed="left"), None]
+
+# Parameter descriptions shared by the metrics: each docstring names a fragment
+# on a line of its own and _fill_doc substitutes it, so the text is written once.
+_DOC_FRAGMENTS = {
+    "{targets}": """\
+y_true : array-like of shape (n_samples,)
+    True labels.
+y_pred : array-like of shape (n_samples,)
+    Predicted labels.""",
+    "{labels}": """\
+labels : array-like of shape (n_classes,), default=None
+    Classes to consider; ``None`` uses the union of ``y_true`` and ``y_pred``.""",
+    "{sample_weight}": """\
+sample_weight : array-like of shape (n_samples,), default=None
+    Sample weights.""",
+}
+
+
+def _fill_doc(func):
+    """Replace each fragment line of ``func.__doc__``, keeping its indentation."""
+    lines = []
+    for line in func.__doc__.splitlines():
+        fragment = _DOC_FRAGMENTS.get(line.strip())
+        if fragment is None:
+            lines.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        lines.extend(indent + text if text else text for text in fragment.split("\n"))
+    func.__doc__ = "\n".join(lines)
+    return func
+
+
 def _check_targets(y_true, y_pred, labels, sample_weight):
     """Validate inputs; return arrays, labels and the sample weights (or None)."""
     y_true = column_or_1d(y_true, warn=False)
     y_pred = column_or_1d(y_pred, warn=False)
-    if len(y_true) != len(y_pred):
-        raise ValueError(
-            f"y_true and y_pred have different lengths: {len(y_true)} != {len(y_pred)}"
-        )
-    if len(y_true) == 0:
-        raise ValueError("y_true and y_pred are empty")
+    check_paired(y_true=y_true, y_pred=y_pred)
     for name, y in (("y_true", y_true), ("y_pred", y_pred)):
         kind = type_of_target(y, input_name=name)
         if kind not in ("binary", "multiclass"):
@@ -144,27 +183,18 @@ def _default_k(n_classes: int) -> int:
     return max(1, math.ceil(0.1 * n_classes))
 
 
-def _check_k(k) -> None:
-    if k is not None and (
-        isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1
-    ):
-        raise ValueError(f"k must be a positive int or None, got {k!r}")
-
-
+@validate_params(_TARGET_CONSTRAINTS, prefer_skip_nested_validation=True)
+@_fill_doc
 def per_class_recall(y_true, y_pred, *, labels=None, sample_weight=None):
     """Recall (per-class accuracy) of each class.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
+    {targets}
     labels : array-like of shape (n_classes,), default=None
         Classes to report, in this order. ``None`` uses the sorted union of
         ``y_true`` and ``y_pred``, as :func:`sklearn.utils.multiclass.unique_labels`.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+    {sample_weight}
 
     Returns
     -------
@@ -190,19 +220,16 @@ def per_class_recall(y_true, y_pred, *, labels=None, sample_weight=None):
     return recall
 
 
+@validate_params(_TARGET_CONSTRAINTS, prefer_skip_nested_validation=True)
+@_fill_doc
 def worst_class_recall(y_true, y_pred, *, labels=None, sample_weight=None):
     """Smallest per-class recall over the classes present in ``y_true``.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
-    labels : array-like of shape (n_classes,), default=None
-        Classes to consider; ``None`` uses the union of ``y_true`` and ``y_pred``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+    {targets}
+    {labels}
+    {sample_weight}
 
     Returns
     -------
@@ -219,22 +246,21 @@ def worst_class_recall(y_true, y_pred, *, labels=None, sample_weight=None):
     return float(r.min()) if r.size else math.nan
 
 
+@validate_params(
+    {**_TARGET_CONSTRAINTS, "k": _K_CONSTRAINT}, prefer_skip_nested_validation=True
+)
+@_fill_doc
 def bottom_k_recall(y_true, y_pred, *, k=None, labels=None, sample_weight=None):
     """Mean recall of the ``k`` classes with the lowest recall.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
+    {targets}
     k : int, default=None
         Number of classes averaged; capped at the number of classes present.
         ``None`` uses ``max(1, ceil(0.1 * n_present))``, the bottom 10%.
-    labels : array-like of shape (n_classes,), default=None
-        Classes to consider; ``None`` uses the union of ``y_true`` and ``y_pred``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+    {labels}
+    {sample_weight}
 
     Returns
     -------
@@ -247,7 +273,6 @@ def bottom_k_recall(y_true, y_pred, *, k=None, labels=None, sample_weight=None):
     >>> bottom_k_recall([0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 2, 0], k=2)
     0.5
     """
-    _check_k(k)
     r = np.sort(_present_recalls(y_true, y_pred, labels, sample_weight))
     if not r.size:
         return math.nan
@@ -255,19 +280,16 @@ def bottom_k_recall(y_true, y_pred, *, k=None, labels=None, sample_weight=None):
     return float(r[:k].mean())
 
 
+@validate_params(_TARGET_CONSTRAINTS, prefer_skip_nested_validation=True)
+@_fill_doc
 def recall_std(y_true, y_pred, *, labels=None, sample_weight=None):
     """Population standard deviation (``ddof=0``) of the per-class recalls.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
-    labels : array-like of shape (n_classes,), default=None
-        Classes to consider; ``None`` uses the union of ``y_true`` and ``y_pred``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+    {targets}
+    {labels}
+    {sample_weight}
 
     Returns
     -------
@@ -284,19 +306,16 @@ def recall_std(y_true, y_pred, *, labels=None, sample_weight=None):
     return float(r.std()) if r.size else math.nan
 
 
+@validate_params(_TARGET_CONSTRAINTS, prefer_skip_nested_validation=True)
+@_fill_doc
 def recall_gap(y_true, y_pred, *, labels=None, sample_weight=None):
     """Gap between the best and the worst per-class recall.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
-    labels : array-like of shape (n_classes,), default=None
-        Classes to consider; ``None`` uses the union of ``y_true`` and ``y_pred``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+    {targets}
+    {labels}
+    {sample_weight}
 
     Returns
     -------
@@ -376,7 +395,7 @@ class DisparityReport:
         frame : pandas.DataFrame
             Columns ``label, support, recall, absent``, one row per class.
         """
-        pd = _import_optional("pandas", purpose="DisparityReport.to_frame")
+        pd = import_optional("pandas", purpose="DisparityReport.to_frame")
         return pd.DataFrame(
             {
                 "label": self.labels,
@@ -398,7 +417,7 @@ class DisparityReport:
         ]
         lines = [
             f"DisparityReport({len(self.labels)} classes)",
-            _table(("label", "support", "recall"), rows),
+            format_table(("label", "support", "recall"), rows),
         ]
         for name, value in self.summary.items():
             extra = ""
@@ -414,19 +433,18 @@ class DisparityReport:
         return "\n".join(lines)
 
 
+@validate_params(
+    {**_TARGET_CONSTRAINTS, "k": _K_CONSTRAINT}, prefer_skip_nested_validation=True
+)
+@_fill_doc
 def class_disparity(y_true, y_pred, *, labels=None, sample_weight=None, k=None):
     """Per-class recalls and every disparity aggregate in one report.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels.
-    y_pred : array-like of shape (n_samples,)
-        Predicted labels.
-    labels : array-like of shape (n_classes,), default=None
-        Classes to report; ``None`` uses the union of ``y_true`` and ``y_pred``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
+    {targets}
+    {labels}
+    {sample_weight}
     k : int, default=None
         Classes in the bottom-k mean; ``None`` uses
         ``max(1, ceil(0.1 * n_present))``. See :func:`bottom_k_recall`.
@@ -451,7 +469,6 @@ def class_disparity(y_true, y_pred, *, labels=None, sample_weight=None, k=None):
     >>> report.worst_class_label
     'a'
     """
-    _check_k(k)
     y_true, y_pred, labels, sample_weight = _check_targets(
         y_true, y_pred, labels, sample_weight
     )
@@ -539,6 +556,7 @@ def get_scorer_names() -> list[str]:
     return sorted(_SCORERS)
 
 
+@validate_params({"scoring": [str, callable, None]}, prefer_skip_nested_validation=True)
 def get_scorer(scoring):
     """Return a scorer by name, skscor's first, then scikit-learn's.
 

@@ -8,20 +8,41 @@ matplotlib is optional: ``pip install skscor[plot]``.
 
 from __future__ import annotations
 
+import warnings
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.utils._param_validation import HasMethods, validate_params
+from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from .hessian import ClassHessianSpectrum, class_hessian_spectrum
-from .metrics import _check_targets, _recall_support
-from .spectral import SpectralReport, _import_optional, spectral_report
+from .metrics import class_disparity
+from .spectral import SpectralReport, spectral_report
+from .utils._optional import import_optional
+from .utils._validation import StrictInterval
 
 __all__ = ["SpectrumDisplay", "ClassRecallDisplay", "HessianDensityDisplay"]
 
+# Constraints shared by the displays' from_* methods.
+_AX = [HasMethods(["plot"]), None]
+_NAMES = [str, "array-like", None]
+_SPECTRUM_PLOT_CONSTRAINTS = {
+    "names": _NAMES,
+    "layers": [str, Integral, "array-like", None],
+    "ax": [HasMethods(["plot"]), "array-like", None],
+    "logy": ["boolean"],
+}
+# A density on a log scale spans hundreds of decades (Gaussian tails between
+# eigenvalues); the y-axis shows this many below the highest peak.
+_DENSITY_DECADES = 6
+
 
 def _pyplot():
-    return _import_optional("matplotlib.pyplot", purpose="plotting", extra="plot")
+    return import_optional("matplotlib.pyplot", purpose="plotting", extra="plot")
 
 
 def _as_list(obj) -> list:
@@ -32,7 +53,7 @@ def _default_name(obj, i: int) -> str:
     return type(obj).__name__ if not isinstance(obj, SpectralReport) else f"report {i}"
 
 
-def _check_names(names, n: int, default: list[str]) -> list[str]:
+def _check_names(names, n: int, default: list, param: str = "names") -> list:
     if names is None:
         # disambiguate repeated defaults (two SCoRClassifier fits): "name (i)"
         return [
@@ -41,7 +62,7 @@ def _check_names(names, n: int, default: list[str]) -> list[str]:
         ]
     names = [names] if isinstance(names, str) else list(names)
     if len(names) != n:
-        raise ValueError(f"names has {len(names)} entries for {n} inputs")
+        raise ValueError(f"{param} has {len(names)} entries for {n} inputs")
     return names
 
 
@@ -90,6 +111,11 @@ class SpectrumDisplay:
         self.names = names
 
     @classmethod
+    @validate_params(
+        # each estimator is checked by _report_of, with its position in the list
+        {"estimators": "no_validation"} | _SPECTRUM_PLOT_CONSTRAINTS,
+        prefer_skip_nested_validation=True,
+    )
     def from_estimator(cls, estimators, *, names=None, layers=None, ax=None, logy=True):
         """Plot the spectra of fitted estimators (or modules).
 
@@ -119,6 +145,10 @@ class SpectrumDisplay:
         return cls(reports=reports, names=names).plot(layers=layers, ax=ax, logy=logy)
 
     @classmethod
+    @validate_params(
+        {"reports": [SpectralReport, list, tuple]} | _SPECTRUM_PLOT_CONSTRAINTS,
+        prefer_skip_nested_validation=True,
+    )
     def from_reports(cls, reports, *, names=None, layers=None, ax=None, logy=True):
         """Plot already computed :class:`~skscor.spectral.SpectralReport` objects.
 
@@ -188,7 +218,11 @@ class SpectrumDisplay:
         names = self._layers(layers)
         if ax is None:
             fig, axes = plt.subplots(
-                1, len(names), figsize=(4 * len(names), 3.2), squeeze=False
+                1,
+                len(names),
+                figsize=(4 * len(names), 3.2),
+                squeeze=False,
+                layout="constrained",
             )
             axes = axes.ravel()
         else:
@@ -241,25 +275,32 @@ def _report_of(est, i: int) -> SpectralReport:
 class ClassRecallDisplay:
     """Per-class recall bars, classes sorted from frequent to rare.
 
+    One bar per class for a single model; for several models, a group per
+    class with one bar per model and a legend naming them.
+
     Parameters
     ----------
     labels : ndarray of shape (n_classes,)
         Class labels.
-    recall : ndarray of shape (n_classes,)
-        Per-class recall (NaN for a class absent from the evaluation data).
+    recall : ndarray of shape (n_classes,) or (n_models, n_classes)
+        Per-class recall of each model (NaN for a class absent from the
+        evaluation data).
     counts : ndarray of shape (n_classes,)
         Class frequencies used for the order (training counts when given).
-    name : str, default=None
-        Name of the model, used in the title.
+    name : str or list of str, default=None
+        Model name: the title for one model, one legend entry per model for
+        several (``None`` numbers them).
 
     Attributes
     ----------
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
-    bars_ : matplotlib BarContainer
-        One bar per class, in plotted order.
-    mean_line_ : matplotlib Line2D
-        Mean recall over present classes (balanced accuracy).
+    bars_ : matplotlib BarContainer or list of BarContainer
+        One bar per class, in plotted order; with several models, a list
+        with one container per model.
+    mean_line_ : matplotlib Line2D or list of Line2D
+        Mean recall over present classes (balanced accuracy), dashed; one
+        per model, in the model's colour, with several models.
     order_ : ndarray of int
         Indices into ``labels`` in plotted order.
 
@@ -272,10 +313,15 @@ class ClassRecallDisplay:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from skscor.plotting import ClassRecallDisplay
-    >>> y_true, y_pred = [0, 0, 0, 1, 1, 2], [0, 0, 1, 1, 0, 2]
-    >>> disp = ClassRecallDisplay.from_predictions(y_true, y_pred)
+    >>> y_true = [0, 0, 0, 1, 1, 2]
+    >>> disp = ClassRecallDisplay.from_predictions(y_true, [0, 0, 1, 1, 0, 2])
     >>> [int(i) for i in disp.order_]
     [0, 1, 2]
+    >>> both = ClassRecallDisplay.from_predictions(
+    ...     y_true, [[0, 0, 1, 1, 0, 2], [0, 0, 0, 1, 1, 0]], name=["a", "b"]
+    ... )
+    >>> len(both.bars_)
+    2
     """
 
     def __init__(self, *, labels, recall, counts, name=None):
@@ -285,6 +331,18 @@ class ClassRecallDisplay:
         self.name = name
 
     @classmethod
+    @validate_params(
+        {
+            "y_true": ["array-like"],
+            "y_pred": ["array-like"],
+            "labels": ["array-like", None],
+            "class_counts": [dict, "array-like", None],
+            "sample_weight": ["array-like", None],
+            "name": _NAMES,
+            "ax": _AX,
+        },
+        prefer_skip_nested_validation=True,
+    )
     def from_predictions(
         cls,
         y_true,
@@ -300,8 +358,11 @@ class ClassRecallDisplay:
 
         Parameters
         ----------
-        y_true, y_pred : array-like of shape (n_samples,)
-            True and predicted labels.
+        y_true : array-like of shape (n_samples,)
+            True labels.
+        y_pred : array-like of shape (n_samples,) or list of them
+            Predicted labels; a list of such arrays (one per model) draws
+            grouped bars.
         labels : array-like, default=None
             Classes to show; ``None`` is the union of ``y_true`` and ``y_pred``.
         class_counts : dict or array-like, default=None
@@ -310,33 +371,71 @@ class ClassRecallDisplay:
             ``None`` uses the support in ``y_true``.
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
-        name : str, default=None
-            Model name for the title.
+        name : str or list of str, default=None
+            Model name for the title, or one legend entry per prediction
+            array; ``None`` numbers several models.
         ax : matplotlib Axes, default=None
-            Axes to draw on; ``None`` creates a figure.
+            Axes to draw on; ``None`` creates a figure sized so that the
+            class labels fit.
 
         Returns
         -------
         display : ClassRecallDisplay
         """
-        y_true, y_pred, labels, sample_weight = _check_targets(
-            y_true, y_pred, labels, sample_weight
+        several = _is_prediction_list(y_pred)
+        y_preds = list(y_pred) if several else [y_pred]
+        if labels is None:
+            labels = unique_labels(y_true, *y_preds)
+        reports = []
+        with warnings.catch_warnings():
+            # an absent class is drawn as such; the metric's warning adds nothing
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            for pred in y_preds:
+                reports.append(
+                    class_disparity(
+                        y_true, pred, labels=labels, sample_weight=sample_weight
+                    )
+                )
+        labels = reports[0].labels
+        counts = (
+            reports[0].support
+            if class_counts is None
+            else _counts(class_counts, labels)
         )
-        recall, support, _ = _recall_support(y_true, y_pred, labels, sample_weight)
-        counts = support if class_counts is None else _counts(class_counts, labels)
-        disp = cls(labels=labels, recall=recall, counts=counts, name=name)
+        default = [f"model {i}" for i in range(len(y_preds))] if several else [None]
+        names = _check_names(name, len(y_preds), default, "name")
+        recall = np.array([report.recall for report in reports])
+        disp = cls(
+            labels=labels,
+            recall=recall if several else recall[0],
+            counts=counts,
+            name=names if several else names[0],
+        )
         return disp.plot(ax=ax)
 
     @classmethod
+    @validate_params(
+        {
+            "estimator": [HasMethods(["fit", "predict"]), list, tuple],
+            "X": ["array-like"],
+            "y": ["array-like"],
+            "y_train": ["array-like", None],
+            "class_counts": [dict, "array-like", None],
+            "name": _NAMES,
+            "ax": _AX,
+        },
+        prefer_skip_nested_validation=True,
+    )
     def from_estimator(
         cls, estimator, X, y, *, y_train=None, class_counts=None, name=None, ax=None
     ):
-        """Plot per-class recall of a fitted classifier on ``(X, y)``.
+        """Plot per-class recall of fitted classifiers on ``(X, y)``.
 
         Parameters
         ----------
-        estimator : fitted classifier
+        estimator : fitted classifier or list of fitted classifiers
             Any estimator with ``predict`` (and ``classes_``, used as labels).
+            A list draws grouped bars, one per estimator, with a legend.
         X : array-like of shape (n_samples, n_features)
             Evaluation inputs.
         y : array-like of shape (n_samples,)
@@ -346,8 +445,9 @@ class ClassRecallDisplay:
         class_counts : dict or array-like, default=None
             Class frequencies instead of ``y_train``; ``None`` for both uses
             the support in ``y``.
-        name : str, default=None
-            Model name; ``None`` uses the estimator's class name.
+        name : str or list of str, default=None
+            Model name (the title), or one name per estimator (the legend);
+            ``None`` uses the estimators' class names.
         ax : matplotlib Axes, default=None
             Axes to draw on.
 
@@ -357,17 +457,29 @@ class ClassRecallDisplay:
         """
         if y_train is not None and class_counts is not None:
             raise ValueError("pass y_train or class_counts, not both")
-        check_is_fitted(estimator)
-        labels = getattr(estimator, "classes_", None)
+        several = isinstance(estimator, list | tuple)
+        estimators = list(estimator) if several else [estimator]
+        for est in estimators:
+            check_is_fitted(est)
+        classes = [getattr(est, "classes_", None) for est in estimators]
+        classes = [np.asarray(c) for c in classes if c is not None]
+        labels = None
+        if len(classes) == 1:
+            labels = classes[0]
+        elif classes:
+            labels = np.unique(np.concatenate(classes))
         if y_train is not None:
             values, counts = np.unique(np.asarray(y_train), return_counts=True)
             class_counts = dict(zip(values.tolist(), counts.tolist(), strict=True))
+        default = [type(est).__name__ for est in estimators]
+        names = _check_names(name, len(estimators), default, "name")
+        y_pred = [est.predict(X) for est in estimators]
         return cls.from_predictions(
             y,
-            estimator.predict(X),
+            y_pred if several else y_pred[0],
             labels=labels,
             class_counts=class_counts,
-            name=type(estimator).__name__ if name is None else name,
+            name=names if several else names[0],
             ax=ax,
         )
 
@@ -377,39 +489,131 @@ class ClassRecallDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Axes to draw on; ``None`` creates a figure.
+            Axes to draw on; ``None`` creates a figure (constrained layout,
+            wide enough for the class labels, which turn upright when they
+            would not fit side by side).
 
         Returns
         -------
         display : ClassRecallDisplay
         """
         plt = _pyplot()
-        if ax is None:
-            fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(self.labels) + 2), 3.2))
-        fig = ax.figure
+        recall = np.asarray(self.recall, dtype=float)
+        several = recall.ndim == 2
+        recall = np.atleast_2d(recall)
+        n_models = len(recall)
         counts = np.asarray(self.counts, dtype=float)
         order = np.argsort(-counts, kind="stable")
-        recall = np.asarray(self.recall, dtype=float)[order]
-        x = np.arange(len(order))
-        bars = ax.bar(x, np.nan_to_num(recall, nan=0.0))
+        recall = recall[:, order]
         ticks = [
             f"{self.labels[i]}\n"
-            + ("absent" if np.isnan(self.recall[i]) else f"n={counts[i]:g}")
-            for i in order
+            + ("absent" if np.isnan(recall[:, k]).all() else f"n={counts[i]:g}")
+            for k, i in enumerate(order)
         ]
-        ax.set_xticks(x, ticks)
-        mean = np.nanmean(recall) if np.isfinite(recall).any() else np.nan
-        self.mean_line_ = ax.axhline(
-            mean, color="k", ls="--", lw=1, label="mean recall"
-        )
+        standalone = ax is None
+        if standalone:
+            fig, ax = plt.subplots(layout="constrained")
+        x = np.arange(len(order))
+        width = 0.8 / n_models
+        bars, means = [], []
+        for j, r in enumerate(recall):
+            heights = np.nan_to_num(r, nan=0.0)
+            if several:
+                offset = (j - (n_models - 1) / 2) * width
+                bars.append(ax.bar(x + offset, heights, width))
+                color = bars[-1].patches[0].get_facecolor()
+            else:
+                bars.append(ax.bar(x, heights))
+                color = "k"
+            mean = np.nanmean(r) if np.isfinite(r).any() else np.nan
+            means.append(ax.axhline(mean, color=color, ls="--", lw=1))
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("recall")
         ax.set_xlabel("class (frequent to rare)")
-        if self.name is not None:
-            ax.set_title(self.name)
-        ax.legend(loc="lower left")
-        self.ax_, self.figure_, self.bars_, self.order_ = ax, fig, bars, order
+        if several:
+            default = [f"model {j}" for j in range(n_models)]
+            names = _check_names(self.name, n_models, default, "name")
+            handles = [*bars, plt.Line2D([], [], color="0.3", ls="--", lw=1)]
+            # beside the axes: inside, it would hide the head classes' bars
+            ax.legend(
+                handles,
+                [*names, "mean recall"],
+                loc="upper left",
+                bbox_to_anchor=(1.0, 1.0),
+                frameon=False,
+            )
+        else:
+            means[0].set_label("mean recall")
+            if self.name is not None:
+                ax.set_title(self.name)
+            ax.legend(loc="lower left")
+        _set_class_ticks(ax, ticks, n_models, resize=standalone)
+        if standalone and several:
+            # room for the legend beside the axes
+            longest = max(len(text) for text in [*names, "mean recall"])
+            width, height = ax.figure.get_size_inches()
+            ax.figure.set_size_inches(width + 0.09 * longest + 0.8, height)
+        self.ax_, self.figure_, self.order_ = ax, ax.figure, order
+        self.bars_ = bars if several else bars[0]
+        self.mean_line_ = means if several else means[0]
         return self
+
+
+def _is_prediction_list(y_pred) -> bool:
+    """Whether ``y_pred`` is a list of prediction arrays rather than one array."""
+    return isinstance(y_pred, list | tuple) and all(np.ndim(p) >= 1 for p in y_pred)
+
+
+def _set_class_ticks(ax, ticks, n_models: int, *, resize: bool) -> None:
+    """Set the class tick labels so that they fit side by side, or turn them.
+
+    ``resize`` (a figure skscor made): widen the figure up to 12 inches for
+    labels side by side; beyond, labels turn upright on one line each and the
+    figure grows up to 20 inches (about 60 classes). On the caller's axes
+    only the turn is decided.
+    """
+    fig = ax.figure
+    ax.set_xticks(np.arange(len(ticks)), ticks)
+    side = _widest_label(ax, ticks)
+    if resize:
+        slot = max(side + 0.15, 0.3 * n_models, 0.45)
+        upright = slot * len(ticks) + 1.5 > 12.0
+        if upright:
+            line = ax.get_xticklabels()[0].get_fontsize() / 72 * 1.2
+            slot = max(line + 0.1, 0.3 * n_models, 0.3)
+        fig.set_size_inches(min(max(4.0, slot * len(ticks) + 1.5), 20.0), 3.2)
+    else:
+        # the axes' width as set now, from the default subplot margins; the
+        # tight or constrained layout that usually follows widens it by up
+        # to about a fifth, so labels that fit then stay side by side
+        available = ax.get_position().width * fig.get_figwidth() / len(ticks)
+        upright = side > 1.2 * available
+    if upright:
+        flat = [tick.replace("\n", " ") for tick in ticks]
+        ax.set_xticks(np.arange(len(ticks)), flat, rotation=90)
+        if resize:
+            fig.set_size_inches(fig.get_figwidth(), 3.2 + _widest_label(ax, flat))
+
+
+def _widest_label(ax, ticks) -> float:
+    """Width in inches of the widest tick label, as laid out horizontally.
+
+    Measured where the canvas has a renderer (Agg, the default; text layout
+    only, no draw), else estimated at 0.65 em a character.
+    """
+    labels = ax.get_xticklabels()
+    get_renderer = getattr(ax.figure.canvas, "get_renderer", None)
+    if get_renderer is not None:
+        renderer = get_renderer()
+        widths = []
+        for label in labels:
+            rotation = label.get_rotation()
+            label.set_rotation(0)
+            widths.append(label.get_window_extent(renderer).width / ax.figure.dpi)
+            label.set_rotation(rotation)
+        return max(widths)
+    longest = max(len(line) for tick in ticks for line in tick.split("\n"))
+    return 0.65 * labels[0].get_fontsize() / 72 * longest
 
 
 def _counts(class_counts, labels) -> np.ndarray:
@@ -471,6 +675,15 @@ class HessianDensityDisplay:
         self.classes = classes
 
     @classmethod
+    @validate_params(
+        {
+            "spectrum": [ClassHessianSpectrum],
+            "classes": ["array-like", None],
+            "ax": _AX,
+            "logy": ["boolean"],
+        },
+        prefer_skip_nested_validation=True,
+    )
     def from_spectrum(cls, spectrum, *, classes=None, ax=None, logy=True):
         """Plot a precomputed per-class spectrum.
 
@@ -489,11 +702,6 @@ class HessianDensityDisplay:
         -------
         display : HessianDensityDisplay
         """
-        if not isinstance(spectrum, ClassHessianSpectrum):
-            raise TypeError(
-                "spectrum must be a ClassHessianSpectrum, got "
-                f"{type(spectrum).__name__}"
-            )
         if not spectrum.has_density:
             raise ValueError(
                 "spectrum has no density; compute it with "
@@ -502,6 +710,24 @@ class HessianDensityDisplay:
         return cls(spectrum=spectrum, classes=classes).plot(ax=ax, logy=logy)
 
     @classmethod
+    @validate_params(
+        {
+            "estimator": [nn.Module, HasMethods(["fit"])],
+            "X": ["array-like"],
+            "y": ["array-like"],
+            "classes": ["array-like", None],
+            "max_samples_per_class": [
+                StrictInterval(Integral, 1, None, closed="left"),
+                None,
+            ],
+            "random_state": ["random_state"],
+            "spectrum_kw": [dict, None],
+            "ax": _AX,
+            "logy": ["boolean"],
+        },
+        # spectrum_kw reaches class_hessian_spectrum unchecked: let it validate
+        prefer_skip_nested_validation=False,
+    )
     def from_estimator(
         cls,
         estimator,
@@ -559,7 +785,9 @@ class HessianDensityDisplay:
         ax : matplotlib Axes, default=None
             Axes to draw on; ``None`` creates a figure.
         logy : bool, default=True
-            Log-scale density.
+            Log-scale density, shown from ``1e-6`` of the highest peak to
+            twice that peak (the Gaussian tails between eigenvalues would
+            otherwise stretch the axis over hundreds of decades).
 
         Returns
         -------
@@ -567,7 +795,7 @@ class HessianDensityDisplay:
         """
         plt = _pyplot()
         if ax is None:
-            fig, ax = plt.subplots(figsize=(6, 3.5))
+            fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
         classes = (
             self.spectrum.labels.tolist() if self.classes is None else self.classes
         )
@@ -584,14 +812,13 @@ class HessianDensityDisplay:
             lines.append(line)
         if logy:
             ax.set_yscale("log")
-            # Gaussian-broadened densities fall to ~1e-200 between eigenvalues;
-            # six decades below the peak keep the structure readable.
-            peaks = [
-                np.nanmax(s.density) for s in map(self.spectrum.__getitem__, classes)
-            ]
+            # Gaussian-broadened densities fall to ~1e-200 between eigenvalues
+            # and log autoscaling pads by a share of that range, so the top
+            # ran to ~1e12: set both limits from the highest peak.
+            peaks = [np.nanmax(self.spectrum[label].density) for label in classes]
             peak = max((p for p in peaks if np.isfinite(p) and p > 0), default=None)
             if peak is not None:
-                ax.set_ylim(bottom=peak * 1e-6)
+                ax.set_ylim(peak * 10.0**-_DENSITY_DECADES, peak * 2)
         ax.set_xlabel("eigenvalue")
         ax.set_ylabel("density")
         ax.set_title("Hessian spectrum per class (-- lambda_min, : lambda_max)")

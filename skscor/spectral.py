@@ -7,16 +7,20 @@ torch tensors or a device.
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from types import ModuleType
+from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.utils._param_validation import validate_params
 from torch import nn
 from torch.nn.utils import parametrize
+
+from .utils._optional import import_optional
+from .utils._repr import format_repr, format_table
+from .utils._validation import StrictInterval
 
 __all__ = ["LayerSpectrum", "SpectralReport", "spectral_report"]
 
@@ -30,20 +34,6 @@ _COLUMNS = (
     "stable_rank",
     "effective_rank",
 )
-
-
-def _import_optional(
-    name: str, *, purpose: str, extra: str | None = None
-) -> ModuleType:
-    """Import an optional dependency or raise an ImportError that says how to fix it."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        top = name.split(".")[0]
-        how = f"pip install skscor[{extra}]" if extra else f"pip install {top}"
-        raise ImportError(
-            f"{purpose} requires {top}; install it with `{how}`."
-        ) from exc
 
 
 @dataclass(eq=False)
@@ -96,10 +86,8 @@ class LayerSpectrum:
         return {col: getattr(self, col) for col in _COLUMNS}
 
     def __repr__(self) -> str:
-        return (
-            f"LayerSpectrum(name={self.name!r}, shape={self.shape}, rank={self.rank}, "
-            f"sigma_max={self.sigma_max:.4g}, sigma_min={self.sigma_min:.4g}, "
-            f"condition_number={self.condition_number:.4g})"
+        return format_repr(
+            self, "name", "shape", "rank", "sigma_max", "sigma_min", "condition_number"
         )
 
 
@@ -193,7 +181,7 @@ class SpectralReport:
             Columns ``name, shape, rank, sigma_max, sigma_min,
             condition_number, stable_rank, effective_rank``.
         """
-        pd = _import_optional("pandas", purpose="SpectralReport.to_frame")
+        pd = import_optional("pandas", purpose="SpectralReport.to_frame")
         return pd.DataFrame(
             [layer.as_dict() for layer in self.layers], columns=_COLUMNS
         )
@@ -227,21 +215,9 @@ class SpectralReport:
             )
             for layer in self.layers
         ]
-        return f"SpectralReport({len(self.layers)} weight matrices)\n" + _table(
+        return f"SpectralReport({len(self.layers)} weight matrices)\n" + format_table(
             header, rows
         )
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    """Left-align the first column and right-align the others."""
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(row):
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
-        return "  ".join(cells).rstrip()
-
-    return "\n".join(line(r) for r in [header, *rows])
 
 
 def _weight_tensors(module: nn.Module) -> Iterator[tuple[str, torch.Tensor]]:
@@ -324,6 +300,13 @@ def _layer_spectrum(
     )
 
 
+@validate_params(
+    {
+        "module": [nn.Module],
+        "rtol": [StrictInterval(Real, 0, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def spectral_report(module: nn.Module, *, rtol: float | None = None) -> SpectralReport:
     """Singular-value report of every weight matrix of a module.
 
@@ -389,14 +372,6 @@ def spectral_report(module: nn.Module, *, rtol: float | None = None) -> Spectral
     >>> report["1.weight"].singular_values.shape
     (2,)
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(
-            f"module must be a torch.nn.Module, got {type(module).__name__}"
-        )
-    if rtol is not None and (
-        isinstance(rtol, bool) or not isinstance(rtol, int | float) or not rtol >= 0
-    ):
-        raise ValueError(f"rtol must be a non-negative float or None, got {rtol!r}")
     layers = []
     for name, tensor in _weight_tensors(module):
         if isinstance(tensor, nn.parameter.UninitializedParameter):

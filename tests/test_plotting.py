@@ -139,6 +139,100 @@ def test_class_recall_display_from_predictions_absent_class():
         ClassRecallDisplay.from_predictions([0, 1], [0, 1], class_counts=[1, 2, 3])
 
 
+def _tick_boxes(disp):
+    fig = disp.figure_
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return fig.bbox, [t.get_window_extent(renderer) for t in disp.ax_.get_xticklabels()]
+
+
+def _assert_ticks_fit(disp):
+    figure, boxes = _tick_boxes(disp)
+    for box in boxes:
+        assert figure.x0 <= box.x0 and box.x1 <= figure.x1, (box, figure)
+        assert figure.y0 <= box.y0 and box.y1 <= figure.y1, (box, figure)
+    for left, right in zip(boxes[:-1], boxes[1:], strict=True):
+        assert not left.overlaps(right), (left, right)
+    # the axis label below the ticks is not cut off either
+    xlabel = disp.ax_.xaxis.label.get_window_extent(disp.figure_.canvas.get_renderer())
+    assert xlabel.y0 >= figure.y0
+
+
+@pytest.mark.parametrize(
+    "n_classes, long_names, n_models",
+    [(3, False, 1), (10, False, 1), (12, True, 1), (40, False, 1), (10, False, 3)],
+)
+def test_class_recall_display_tick_labels_fit_standalone(
+    n_classes, long_names, n_models
+):
+    rng = np.random.RandomState(0)
+    labels = [f"class_{i:02d}_of_many" if long_names else i for i in range(n_classes)]
+    y_true = np.repeat(labels, 4)
+    y_preds = [rng.permutation(y_true) for _ in range(n_models)]
+    counts = {label: 1000 - 7 * i for i, label in enumerate(labels)}
+    disp = ClassRecallDisplay.from_predictions(
+        y_true, y_preds if n_models > 1 else y_preds[0], class_counts=counts
+    )
+    assert len(disp.ax_.get_xticklabels()) == n_classes
+    _assert_ticks_fit(disp)
+
+
+def test_class_recall_display_turns_labels_on_narrow_axes():
+    fig, ax = plt.subplots(figsize=(3, 3))
+    labels = [f"label_{i}" for i in range(8)]
+    disp = ClassRecallDisplay.from_predictions(labels, labels, ax=ax)
+    assert disp.figure_ is fig
+    assert fig.get_size_inches().tolist() == [3, 3]  # the caller's figure is kept
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {90.0}
+    _, boxes = _tick_boxes(disp)
+    for left, right in zip(boxes[:-1], boxes[1:], strict=True):
+        assert not left.overlaps(right)
+
+
+def test_class_recall_display_several_estimators_grouped():
+    X = np.zeros((6, 6))
+    y_true = np.array([0, 0, 1, 1, 2, 2])
+    good = _FakeClassifier(predictions=y_true).fit(X, y_true)
+    bad = _FakeClassifier(predictions=[0, 1, 1, 1, 2, 0]).fit(X, y_true)
+    y_train = np.array([2] * 50 + [0] * 10 + [1] * 3)
+    disp = ClassRecallDisplay.from_estimator([good, bad], X, y_true, y_train=y_train)
+    np.testing.assert_array_equal(disp.order_, [2, 0, 1])
+    assert len(disp.bars_) == 2 and len(disp.mean_line_) == 2
+    np.testing.assert_allclose([b.get_height() for b in disp.bars_[0]], [1, 1, 1])
+    np.testing.assert_allclose([b.get_height() for b in disp.bars_[1]], [0.5, 0.5, 1])
+    np.testing.assert_allclose(disp.mean_line_[1].get_ydata(), [2 / 3, 2 / 3])
+    # grouped: per class, the first model's bar left of the second's, no overlap
+    for first, second in zip(disp.bars_[0], disp.bars_[1], strict=True):
+        assert first.get_x() + first.get_width() <= second.get_x() + 1e-12
+        assert abs(second.get_x() - first.get_x()) < 0.5
+    legend = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert legend == ["_FakeClassifier (0)", "_FakeClassifier (1)", "mean recall"]
+    assert disp.ax_.get_title() == ""
+    _assert_ticks_fit(disp)
+
+    named = ClassRecallDisplay.from_estimator(
+        (good, bad), X, y_true, name=["CE", "SCoR"]
+    )
+    legend = [t.get_text() for t in named.ax_.get_legend().get_texts()]
+    assert legend == ["CE", "SCoR", "mean recall"]
+    with pytest.raises(ValueError, match="name has 1 entries for 2 inputs"):
+        ClassRecallDisplay.from_estimator([good, bad], X, y_true, name=["CE"])
+
+
+def test_class_recall_display_from_several_predictions():
+    y_true = ["a", "a", "b", "b"]
+    disp = ClassRecallDisplay.from_predictions(
+        y_true, [["a", "a", "b", "a"], ["a", "b", "b", "b"]]
+    )
+    np.testing.assert_allclose(disp.recall, [[1.0, 0.5], [0.5, 1.0]])
+    legend = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert legend == ["model 0", "model 1", "mean recall"]
+    # a single list of labels is one model, not several
+    one = ClassRecallDisplay.from_predictions(y_true, ["a", "a", "b", "a"], name="m")
+    assert one.recall.shape == (2,) and one.ax_.get_title() == "m"
+    assert len(one.bars_) == 2  # a BarContainer: one bar per class
+
+
 @pytest.fixture(scope="module")
 def density_spectrum():
     net = _mlp(0)
@@ -159,6 +253,24 @@ def test_hessian_density_display(density_spectrum):
     fig, ax = plt.subplots()
     sub = HessianDensityDisplay(spectrum=spectrum, classes=[2]).plot(ax=ax, logy=False)
     assert sub.ax_ is ax and len(sub.lines_) == 1
+
+
+def test_hessian_density_display_y_limits_bounded(density_spectrum):
+    *_, spectrum = density_spectrum
+    # the tails of the Gaussian-broadened density reach far below the peak
+    peak = max(spectrum[label].density.max() for label in spectrum.labels)
+    assert min(spectrum[label].density.min() for label in spectrum.labels) < 1e-30
+    disp = HessianDensityDisplay.from_spectrum(spectrum)
+    bottom, top = disp.ax_.get_ylim()
+    assert disp.ax_.get_yscale() == "log"
+    assert bottom == pytest.approx(1e-6 * peak)
+    assert peak < top <= 2 * peak
+    # the standalone figure keeps its axis labels inside
+    disp.figure_.canvas.draw()
+    renderer = disp.figure_.canvas.get_renderer()
+    assert disp.ax_.xaxis.label.get_window_extent(renderer).y0 >= 0
+    linear = HessianDensityDisplay.from_spectrum(spectrum, logy=False)
+    assert linear.ax_.get_ylim()[1] < 1.1 * peak
 
 
 def test_hessian_density_display_from_estimator(density_spectrum):

@@ -22,12 +22,15 @@ def eval_mode(module: torch.nn.Module):
     >>> m.training
     True
     """
-    was_training = module.training
+    # Every submodule's own flag: a model in train mode with a frozen (eval)
+    # submodule must come back exactly as it was.
+    flags = [(m, m.training) for m in module.modules()]
     module.eval()
     try:
         yield module
     finally:
-        module.train(was_training)
+        for m, flag in flags:
+            m.training = flag
 
 
 # Widest hidden layer up to which 'auto' trains on one thread. Small networks

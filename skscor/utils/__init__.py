@@ -1,0 +1,1 @@
+"""Private helpers shared by skscor modules (not public API)."""

@@ -1,0 +1,225 @@
+"""Registry of estimator variants, fast settings and small data for tests.
+
+One ordered registry, :data:`VARIANTS`, names every configuration that the
+tests, the ``python -m skscor demo`` command and the benchmarks compare. Each
+consumer selects the names it needs; nothing else keeps a hand-written list of
+estimators. Not public API.
+
+Naming: a bare name is an estimator at its defaults (``'scor'``) or plain
+cross-entropy (``'ce'``); ``+x`` adds one modification to those defaults
+(``'scor+ls'``, ``'sam+drw'``); a hyphenated name is a published recipe taken
+as a whole (``'sam-ldam-drw'``).
+
+Adding a variant is one line in :data:`VARIANTS`, for example::
+
+    "ce+balanced": Variant(SCoRClassifier, {"alpha": 0.0, "class_weight":
+        "balanced"}, "cross-entropy with static class weights", "baseline"),
+
+Its parameter names are checked against the estimator's signature when this
+module is imported, so a typo fails at once instead of in a benchmark.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from .. import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
+
+#: What a variant is for. ``'recommended'``: a setting to start from (an
+#: estimator at its defaults, or its defaults plus re-weighting). ``'paper'``: a
+#: published recipe reproduced as closely as tabular scale allows.
+#: ``'baseline'``: a reference to compare against.
+KINDS = ("recommended", "paper", "baseline")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One named configuration of a skscor estimator.
+
+    Parameters
+    ----------
+    estimator : type
+        The estimator class.
+    params : mapping
+        Constructor parameters that differ from the estimator's defaults.
+    description : str
+        One line: what this variant is.
+    kind : {'recommended', 'paper', 'baseline'}
+        See :data:`KINDS`.
+    """
+
+    estimator: type
+    params: Any
+    description: str
+    kind: str
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}.")
+        accepted = inspect.signature(self.estimator).parameters
+        unknown = sorted(set(self.params) - set(accepted))
+        if unknown:
+            raise TypeError(f"{self.estimator.__name__} has no parameter(s) {unknown}.")
+        # read-only, so that no consumer can change the registry by accident
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def build(self, **overrides):
+        """A new estimator: the variant's parameters, then ``overrides``."""
+        return self.estimator(**{**self.params, **overrides})
+
+    @property
+    def spec(self) -> str:
+        """The constructor call as text, e.g. ``SCoRClassifier(alpha=0.0)``."""
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.estimator.__name__}({args})"
+
+
+# fmt: off
+VARIANTS: dict[str, Variant] = {
+    # class_weight=None spelled out: plain means unweighted, whatever the default
+    "ce": Variant(
+        SCoRClassifier, {"alpha": 0.0, "class_weight": None},
+        "plain cross-entropy (SCoR with its penalty off)", "baseline"),
+    "ce+ls": Variant(
+        SCoRClassifier, {"alpha": 0.0, "class_weight": None, "label_smoothing": 0.1},
+        "cross-entropy with label smoothing 0.1", "baseline"),
+    "focal": Variant(
+        FocalClassifier, {},
+        "focal loss at its defaults (gamma=2, no alpha)", "recommended"),
+    "scor": Variant(
+        SCoRClassifier, {},
+        "SCoR at its defaults (alpha=1e-4)", "recommended"),
+    "scor+ls": Variant(
+        SCoRClassifier, {"label_smoothing": 0.1},
+        "SCoR+LS of the SCoR paper (label smoothing 0.1)", "paper"),
+    "scor+balanced": Variant(
+        SCoRClassifier, {"class_weight": "balanced"},
+        "SCoR with static class weights n / (K n_c)", "recommended"),
+    "sam": Variant(
+        SAMClassifier, {},
+        "SAM at its defaults (rho=0.05, cross-entropy, Adam)", "recommended"),
+    "sam+drw": Variant(
+        SAMClassifier, {"reweighting": "drw"},
+        "SAM with deferred re-weighting (DRW)", "recommended"),
+    "sam+ldam+drw": Variant(
+        SAMClassifier, {"loss": "ldam", "reweighting": "drw"},
+        "SAM with LDAM margins and DRW, other settings at their defaults",
+        "recommended"),
+    "sam-ldam-drw": Variant(
+        SAMClassifier,
+        {"loss": "ldam", "reweighting": "drw", "rho_schedule": "step",
+         "optimizer": "sgd"},
+        "the SAM imbalance paper's recipe: LDAM-DRW, step rho schedule, SGD",
+        "paper"),
+    "sam+vs": Variant(
+        SAMClassifier, {"loss": "vs"},
+        "SAM with the VS loss at its paper's defaults (gamma=0.3, tau=1)",
+        "paper"),
+    "mr2": Variant(
+        MR2Classifier, {},
+        "MR2 at its defaults (lambda_rep=0.1, ema_decay=0.9)", "recommended"),
+}
+# fmt: on
+
+
+def build(name, **overrides):
+    """A new estimator of the variant ``name``, with ``overrides`` applied.
+
+    Examples
+    --------
+    >>> from skscor.utils._testing import FAST, build
+    >>> build("ce+ls", **FAST).get_params()["label_smoothing"]
+    0.1
+    """
+    try:
+        variant = VARIANTS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown variant {name!r}; known: {', '.join(VARIANTS)}"
+        ) from None
+    return variant.build(**overrides)
+
+
+# ----------------------------------------------------------------- settings
+#: scikit-learn's estimator checks: small and fast, yet enough epochs for
+#: check_classifiers_train's accuracy threshold.
+FAST = MappingProxyType(
+    {
+        "hidden_layer_sizes": (16,),
+        "max_iter": 60,
+        "random_state": 0,
+        "learning_rate_init": 1e-2,
+    }
+)
+#: Method-specific behaviour on a few hundred rows.
+SMALL = MappingProxyType(
+    {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0}
+)
+#: Reliability tests: the smallest network that trains at all, two epochs.
+TINY = MappingProxyType(
+    {
+        "hidden_layer_sizes": (4,),
+        "max_iter": 2,
+        "random_state": 0,
+        "learning_rate_init": 1e-2,
+    }
+)
+
+
+# --------------------------------------------------------------------- data
+def blobs(n=40, n_features=3, n_classes=2, seed=0):
+    """Separable float32 blobs with every class present (classes cycle)."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % n_classes
+    centers = rng.normal(scale=3.0, size=(n_classes, n_features))
+    X = centers[y] + rng.normal(size=(n, n_features))
+    return X.astype(np.float32), y
+
+
+def imbalanced_blobs(sizes=(120, 50, 10), n_features=5, seed=0):
+    """Gaussian blobs with ``sizes`` rows per class, standardized, float32."""
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(scale=3.0, size=(len(sizes), n_features))
+    X = np.vstack(
+        [
+            c + rng.normal(size=(n, n_features))
+            for c, n in zip(centers, sizes, strict=True)
+        ]
+    )
+    y = np.repeat(np.arange(len(sizes)), sizes)
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+def imbalanced_classification(n_samples=240, *, standardize=True):
+    """``make_classification``: 6 features, 3 classes weighted 0.6 / 0.3 / 0.1."""
+    from sklearn.datasets import make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        n_clusters_per_class=1,
+        weights=[0.6, 0.3, 0.1],
+        random_state=0,
+    )
+    if standardize:
+        X = StandardScaler().fit_transform(X)
+    return X.astype(np.float32), y
+
+
+def imbalanced_iris():
+    """Iris (float64) with class 1 cut from 50 to 20 rows."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    keep = np.r_[0:50, 50:70, 100:150]
+    return X[keep], y[keep]
