@@ -9,8 +9,11 @@ papers' mechanisms: the last layer's smallest singular value (CE vs SCoR), the
 smallest Hessian eigenvalue of the tail classes' loss (CE vs SAM) and the std
 of the class recalls (CE vs MR2).
 
-``python benchmarks/quality.py --smoke`` runs a tiny version in seconds;
-``python benchmarks/quality.py --out results.md`` the full one.
+Methods: every variant of the registry in ``skscor.utils._testing`` and the
+peers of :data:`PEERS`; ``--methods`` and ``--tasks`` select by glob patterns.
+From the repository root, ``python -m benchmarks.quality --smoke`` runs a tiny
+version in seconds, ``python -m benchmarks.quality --list`` names the tasks and
+methods, ``python -m benchmarks.quality --out FILE`` runs the full one.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import fnmatch
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -28,26 +32,19 @@ import numpy as np
 import torch
 from scipy.stats import rankdata
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from skscor.hessian import class_hessian_spectrum
+from skscor.metrics import class_disparity, per_class_recall
+from skscor.modules import MLP
+from skscor.spectral import spectral_report
+from skscor.utils._testing import VARIANTS, build, ce_counterpart
 
-from _common import (  # noqa: E402
+from ._common import (
     load_average,
     machine_info,
     markdown_table,
     set_threads,
 )
-from _data import available_names, make_task  # noqa: E402
-
-from skscor import (  # noqa: E402
-    FocalClassifier,
-    MR2Classifier,
-    SAMClassifier,
-    SCoRClassifier,
-)
-from skscor.hessian import class_hessian_spectrum  # noqa: E402
-from skscor.metrics import class_disparity, per_class_recall  # noqa: E402
-from skscor.modules import MLP  # noqa: E402
-from skscor.spectral import spectral_report  # noqa: E402
+from ._data import available_names, make_task
 
 METRICS = [
     ("balanced_accuracy", "balanced accuracy", True),
@@ -64,6 +61,7 @@ FULL = {
     "min_epochs": 20,
     "max_epochs": 200,
     "brf_trees": 100,
+    "hgb_max_iter": 100,  # HistGradientBoostingClassifier's default
     "hessian_samples": 128,
     "hessian_classes": 3,
 }
@@ -73,6 +71,7 @@ SMOKE = {
     "min_epochs": 2,
     "max_epochs": 5,
     "brf_trees": 10,
+    "hgb_max_iter": 10,
     "hessian_samples": 16,
     "hessian_classes": 1,
 }
@@ -135,48 +134,110 @@ class SkorchCE:
         return self.net_.module_
 
 
-def method_factories(cfg):
-    """name -> factory(seed, epochs, batch_size) for every compared method."""
-    from imblearn.ensemble import BalancedRandomForestClassifier
+# Peers from scikit-learn, imbalanced-learn and skorch: name -> (description,
+# factory(cfg, seed, epochs, batch_size)). Registry names are lower case with
+# '+' for a modification; peers follow the same style.
+def _logreg(cfg, seed, epochs, batch):
     from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(class_weight="balanced", max_iter=2000)
+
+
+def _balanced_rf(cfg, seed, epochs, batch):
+    from imblearn.ensemble import BalancedRandomForestClassifier
+
+    return BalancedRandomForestClassifier(
+        n_estimators=cfg["brf_trees"], random_state=seed, n_jobs=1
+    )
+
+
+def _hgb(cfg, seed, epochs, batch):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        class_weight="balanced", max_iter=cfg["hgb_max_iter"], random_state=seed
+    )
+
+
+def _sklearn_mlp(cfg, seed, epochs, batch):
     from sklearn.neural_network import MLPClassifier
 
-    hidden = cfg["hidden"]
+    return MLPClassifier(
+        hidden_layer_sizes=cfg["hidden"],
+        max_iter=epochs,
+        batch_size=batch,
+        random_state=seed,
+    )
 
-    def skscor(cls, **params):
-        def make(seed, epochs, batch_size):
-            return cls(
-                hidden_layer_sizes=hidden,
-                max_iter=epochs,
-                batch_size=batch_size,
-                device="cpu",
-                random_state=seed,
-                **params,
-            )
 
-        return make
+def _skorch_ce(cfg, seed, epochs, batch):
+    return SkorchCE(cfg["hidden"], epochs, batch, seed)
 
-    return {
-        "LogReg (balanced)": lambda seed, e, b: LogisticRegression(
-            class_weight="balanced", max_iter=2000
-        ),
-        "BalancedRF": lambda seed, e, b: BalancedRandomForestClassifier(
-            n_estimators=cfg["brf_trees"], random_state=seed, n_jobs=1
-        ),
-        "sklearn MLP": lambda seed, e, b: MLPClassifier(
-            hidden_layer_sizes=hidden, max_iter=e, batch_size=b, random_state=seed
-        ),
-        "skorch CE": lambda seed, e, b: SkorchCE(hidden, e, b, seed),
-        "SCoR": skscor(SCoRClassifier),
-        "SCoR+LS": skscor(SCoRClassifier, label_smoothing=0.1),
-        # static re-weighting without SAM: separates DRW's share from SAM's
-        "SCoR+balanced": skscor(SCoRClassifier, class_weight="balanced"),
-        "Focal": skscor(FocalClassifier),
-        "SAM": skscor(SAMClassifier),
-        "SAM+DRW": skscor(SAMClassifier, reweighting="drw"),
-        "SAM+LDAM+DRW": skscor(SAMClassifier, loss="ldam", reweighting="drw"),
-        "MR2": skscor(MR2Classifier),
-    }
+
+PEERS = {
+    "logreg+balanced": (
+        "LogisticRegression(class_weight='balanced', max_iter=2000)",
+        _logreg,
+    ),
+    "balanced-rf": (
+        "imblearn BalancedRandomForestClassifier (trees: see the settings)",
+        _balanced_rf,
+    ),
+    "hgb+balanced": (
+        "HistGradientBoostingClassifier(class_weight='balanced') (boosting "
+        "rounds: see the settings)",
+        _hgb,
+    ),
+    "sklearn-mlp": (
+        "sklearn MLPClassifier, the shared network and budget",
+        _sklearn_mlp,
+    ),
+    "skorch-ce": ("plain skorch NeuralNetClassifier with cross-entropy", _skorch_ce),
+}
+
+
+def all_methods():
+    """Every method name: the registry's variants, then the peers."""
+    return list(VARIANTS) + list(PEERS)
+
+
+def make_method(name, cfg, seed, epochs, batch):
+    """A new, unfitted model of method ``name`` for one task and seed."""
+    if name in PEERS:
+        return PEERS[name][1](cfg, seed, epochs, batch)
+    return build(
+        name,
+        hidden_layer_sizes=cfg["hidden"],
+        max_iter=epochs,
+        batch_size=batch,
+        device="cpu",
+        random_state=seed,
+    )
+
+
+def describe(name):
+    if name in PEERS:
+        return "peer", PEERS[name][0]
+    v = VARIANTS[name]
+    return v.kind, f"`{v.spec}`: {v.description}"
+
+
+def reference_ce(methods):
+    """The plain cross-entropy that the other methods are compared with: the
+    registry's 'ce' (skscor's data path and fitted reports), else skorch's."""
+    for name in ("ce", "skorch-ce"):
+        if name in methods:
+            return name
+    return None
+
+
+def counterpart_ce(method, methods):
+    """The cross-entropy that differs from ``method`` by the method's mechanism
+    only (``ce_counterpart``: the same class weighting) when it was run, else
+    the plain reference."""
+    if method in VARIANTS and ce_counterpart(method) in methods:
+        return ce_counterpart(method)
+    return reference_ce(methods)
 
 
 def _module(model):
@@ -235,13 +296,13 @@ def budget(task, cfg):
     return int(np.clip(epochs, cfg["min_epochs"], cfg["max_epochs"])), batch
 
 
-def run_task(task, seed, methods, factories, cfg):
+def run_task(task, seed, methods, cfg):
     epochs, batch = budget(task, cfg)
     records = []
     fitted = {}
     labels = np.arange(task.n_classes)
     for name in methods:
-        model = factories[name](seed, epochs, batch)
+        model = make_method(name, cfg, seed, epochs, batch)
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -271,7 +332,7 @@ def run_task(task, seed, methods, factories, cfg):
         records.append(rec)
         fitted[name] = model
     # Hessian of the tail classes: the paper's "SGD" (here Adam) vs SAM.
-    for name in ("skorch CE", "SAM"):
+    for name in ("sam", counterpart_ce("sam", methods)):
         if name in fitted:
             lam_min, lam_max = _tail_lambda_min(fitted[name], task, cfg, seed)
             for rec in records:
@@ -297,7 +358,7 @@ def run_unit(name, seed, methods, cfg, threads):
         epochs,
         batch,
     ]
-    return row, run_task(task, seed, methods, method_factories(cfg), cfg)
+    return row, run_task(task, seed, methods, cfg)
 
 
 # ------------------------------------------------------------------ tables
@@ -343,8 +404,23 @@ def metric_table(records, tasks, methods, key, higher):
     return markdown_table(["task"] + list(methods), rows)
 
 
-def rank_table(records, tasks, methods):
-    """Mean rank (1 = best) over tasks of each method's seed-mean, per metric."""
+def beats(records, tasks, method, reference, key):
+    """'k/n': tasks where ``method``'s seed mean of ``key`` is above the
+    reference's, out of the tasks where both have a value."""
+    hits = total = 0
+    for task in tasks:
+        a = _agg(records, task, method, key)[0]
+        b = _agg(records, task, reference, key)[0]
+        if np.isnan(a) or np.isnan(b):
+            continue
+        total += 1
+        hits += int(a > b)
+    return f"{hits}/{total}"
+
+
+def rank_table(records, tasks, methods, reference=None):
+    """Mean rank (1 = best) over tasks of each method's seed-mean, per metric;
+    with a ``reference``, on how many tasks each method beats it."""
     rows = {m: [] for m in methods}
     for key, _, higher in METRICS:
         ranks = []
@@ -356,9 +432,20 @@ def rank_table(records, tasks, methods):
         mean = np.mean(ranks, axis=0) if ranks else np.full(len(methods), np.nan)
         for m, r in zip(methods, mean, strict=True):
             rows[m].append(float(r))
+    header = ["method"] + [label for _, label, _ in METRICS]
+    if reference is not None:
+        header += [
+            f"beats {reference} on worst-class recall",
+            f"beats {reference} on balanced accuracy",
+        ]
+        for m in methods:
+            rows[m] += [
+                "" if m == reference else beats(records, tasks, m, reference, key)
+                for key in ("worst_class_recall", "balanced_accuracy")
+            ]
     table = [[m] + rows[m] for m in methods]
-    table.sort(key=lambda row: row[1])
-    return markdown_table(["method"] + [label for _, label, _ in METRICS], table)
+    table.sort(key=lambda row: (np.isnan(row[1]), row[1]))
+    return markdown_table(header, table)
 
 
 def protocol_means(records, tasks, methods, key):
@@ -376,69 +463,53 @@ def protocol_means(records, tasks, methods, key):
     return markdown_table(["method"] + protocols, rows)
 
 
-def mechanism_table(records, tasks):
+# The papers' claims, each against the reference cross-entropy:
+# (claim, method, record key, direction of the claimed change).
+MECHANISMS = [
+    ("SCoR lowers the last layer's sigma_min", "scor", "last_sigma_min", -1),
+    ("SAM raises the tail classes' lambda_min", "sam", "tail_lambda_min", 1),
+    ("MR2 lowers the std of class recalls", "mr2", "recall_std", -1),
+]
+
+
+def mechanism_table(records, tasks, methods):
     rows = []
+    header = ["task"]
+    for _, method, key, _ in MECHANISMS:
+        label = {
+            "last_sigma_min": "sigma_min last layer",
+            "tail_lambda_min": "tail lambda_min",
+            "recall_std": "recall std",
+        }[key]
+        header += [f"{label}: {counterpart_ce(method, methods)}", method]
     for task in tasks:
-        ce_s = _agg(records, task, "skorch CE", "last_sigma_min")
-        scor_s = _agg(records, task, "SCoR", "last_sigma_min")
-        ce_l = _agg(records, task, "skorch CE", "tail_lambda_min")
-        sam_l = _agg(records, task, "SAM", "tail_lambda_min")
-        ce_r = _agg(records, task, "skorch CE", "recall_std")
-        mr_r = _agg(records, task, "MR2", "recall_std")
-        rows.append(
-            [
-                task,
-                _fmt(*ce_s),
-                _fmt(*scor_s),
-                _fmt(*ce_l, digits=4),
-                _fmt(*sam_l, digits=4),
-                _fmt(*ce_r),
-                _fmt(*mr_r),
+        row = [task]
+        for _, method, key, _ in MECHANISMS:
+            digits = 4 if key == "tail_lambda_min" else 3
+            ce = counterpart_ce(method, methods)
+            row += [
+                _fmt(*_agg(records, task, ce, key), digits=digits),
+                _fmt(*_agg(records, task, method, key), digits=digits),
             ]
-        )
-    return markdown_table(
-        [
-            "task",
-            "sigma_min last layer: CE",
-            "SCoR",
-            "tail lambda_min: CE",
-            "SAM",
-            "recall std: CE",
-            "MR2",
-        ],
-        rows,
-    )
+        rows.append(row)
+    return markdown_table(header, rows)
 
 
-def mechanism_summary(records, tasks):
+def mechanism_summary(records, tasks, methods):
     """How often the paper's direction holds (per task, on seed means)."""
     out = []
-    for label, a, b, key, direction in [
-        (
-            "SCoR lowers the last layer's sigma_min",
-            "SCoR",
-            "skorch CE",
-            "last_sigma_min",
-            -1,
-        ),
-        (
-            "SAM raises the tail classes' lambda_min",
-            "SAM",
-            "skorch CE",
-            "tail_lambda_min",
-            1,
-        ),
-        ("MR2 lowers the std of class recalls", "MR2", "skorch CE", "recall_std", -1),
-    ]:
+    for label, method, key, direction in MECHANISMS:
+        ce = counterpart_ce(method, methods)
         hits = total = 0
         for task in tasks:
-            va, vb = _agg(records, task, a, key)[0], _agg(records, task, b, key)[0]
+            va = _agg(records, task, method, key)[0]
+            vb = _agg(records, task, ce, key)[0]
             if np.isnan(va) or np.isnan(vb):
                 continue
             total += 1
             hits += int(np.sign(va - vb) == direction)
-        out.append([label, f"{hits}/{total}"])
-    return markdown_table(["paper's mechanism (vs CE)", "tasks where it holds"], out)
+        out.append([label, ce, f"{hits}/{total}"])
+    return markdown_table(["paper's mechanism", "against", "tasks where it holds"], out)
 
 
 # --------------------------------------------------------------------- main
@@ -448,17 +519,25 @@ def parse_args(argv=None):
     p.add_argument(
         "--seeds",
         default=None,
-        help="number of seeds (0..N-1) or a comma list; default 5 (smoke: 1)",
+        help="number of seeds N (seeds 0..N-1) or a comma list; default 5 (smoke: 1)",
     )
     p.add_argument(
+        "--tasks",
         "--datasets",
+        dest="tasks",
         default=None,
-        help="comma-separated names or fnmatch patterns, e.g. 'natural:*,"
+        help="comma-separated task names or glob patterns, e.g. 'natural:*,"
         "reduced:digits:*'; default every installed one (smoke: "
         "reduced:digits:x10, plus natural:ecoli3 and longtail:optdigits:IF10 "
         "when their packages are installed)",
     )
-    p.add_argument("--methods", default=None, help="comma-separated subset")
+    p.add_argument(
+        "--methods",
+        default=None,
+        help="comma-separated method names or glob patterns over the registry's "
+        "variants and the peers, e.g. 'ce,scor*,sam+*,logreg+balanced'; default "
+        "all (--list names them)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument(
         "--jobs",
@@ -473,6 +552,22 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+def select(spec, names, option):
+    """Names matching any comma-separated glob of ``spec``, in ``names`` order
+    within each pattern; an unmatched pattern is an error."""
+    chosen = []
+    for pattern in (s.strip() for s in spec.split(",") if s.strip()):
+        hits = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+        if not hits:
+            raise SystemExit(
+                f"{option} {pattern!r} matches nothing; available: {', '.join(names)}"
+            )
+        chosen += [h for h in hits if h not in chosen]
+    if not chosen:
+        raise SystemExit(f"{option} {spec!r} selects nothing")
+    return chosen
+
+
 def select_tasks(spec, smoke):
     names = available_names()
     if spec is None:
@@ -480,60 +575,59 @@ def select_tasks(spec, smoke):
             return names
         wanted = ["reduced:digits:x10", "natural:ecoli3", "longtail:optdigits:IF10"]
         return [n for n in wanted if n in names]
-    chosen = []
-    for pattern in (s.strip() for s in spec.split(",") if s.strip()):
-        hits = [n for n in names if fnmatch.fnmatchcase(n, pattern) or n == pattern]
-        if not hits:
-            raise SystemExit(
-                f"--datasets {pattern!r} matches no installed task; "
-                f"available: {', '.join(names)}"
-            )
-        chosen += [h for h in hits if h not in chosen]
-    return chosen
+    return select(spec, names, "--tasks")
+
+
+def _drw_start(method):
+    """Fraction of max_iter at which a DRW method switches its weights on;
+    None for a method without DRW."""
+    if method not in VARIANTS:
+        return None
+    params = build(method).get_params()
+    return params["drw_start"] if params.get("reweighting") == "drw" else None
 
 
 def main(argv=None):
     args = parse_args(argv)
     cfg = dict(SMOKE if args.smoke else FULL)
     set_threads(args.threads)
-    factories = method_factories(cfg)
-    methods = list(factories)
     cfg["jobs"] = args.jobs
+    methods = all_methods()
     if args.methods:
-        methods = [m.strip() for m in args.methods.split(",")]
-        unknown = set(methods) - set(factories)
-        if unknown:
-            raise SystemExit(
-                f"unknown methods {sorted(unknown)}; choose from {list(factories)}"
-            )
+        methods = select(args.methods, methods, "--methods")
     if args.list:
         print("tasks:", ", ".join(available_names()))
-        print("methods:", ", ".join(factories))
+        print("methods:")
+        for name in all_methods():
+            kind, what = describe(name)
+            print(f"  {name:<16} {kind:<12} {what}")
         return 0
-    tasks = select_tasks(args.datasets, args.smoke)
+    tasks = select_tasks(args.tasks, args.smoke)
     if args.seeds is None:
         seeds = [0] if args.smoke else list(range(5))
     elif "," in args.seeds:
         seeds = [int(s) for s in args.seeds.split(",")]
     else:
         seeds = list(range(int(args.seeds)))
+    ce = reference_ce(methods)
 
     t_start = time.perf_counter()
     info = machine_info("cpu")
     units = [(name, seed) for name in tasks for seed in seeds]
     if args.jobs > 1:
-        import os
-
         from joblib import Parallel, delayed
 
-        # workers import this directory's helpers by name
-        here = str(Path(__file__).resolve().parent)
+        # Workers import this module by its package name (run as a script it is
+        # __main__, which they could not import), from the repository root.
+        root = str(Path(__file__).resolve().parents[1])
         os.environ["PYTHONPATH"] = os.pathsep.join(
-            [here]
+            [root]
             + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
         )
+        from benchmarks.quality import run_unit as unit
+
         outputs = Parallel(n_jobs=args.jobs, verbose=10)(
-            delayed(run_unit)(name, seed, methods, cfg, args.threads)
+            delayed(unit)(name, seed, methods, cfg, args.threads)
             for name, seed in units
         )
     else:
@@ -554,25 +648,44 @@ def main(argv=None):
         if seed == seeds[0]
     ]
 
-    # DRW switches on at 80% of max_iter; report how often the stopping rule
-    # ended training before that.
-    drw_runs = [r for r in records if "DRW" in r["method"]]
-    drw_on = sum(r["n_iter"] > 0.8 * r["epochs_budget"] for r in drw_runs)
+    # DRW switches on at a fraction of max_iter; report how often the stopping
+    # rule ended training before that.
+    drw_runs = [r for r in records if _drw_start(r["method"]) is not None]
+    drw_on = sum(
+        r["n_iter"] > _drw_start(r["method"]) * r["epochs_budget"] for r in drw_runs
+    )
 
+    if ce is None:
+        beats_note = (
+            "No plain cross-entropy ('ce' or 'skorch-ce') among the methods: no "
+            "'beats' counts and no mechanisms."
+        )
+    else:
+        beats_note = (
+            f"'beats {ce}': on how many tasks the method's seed mean is higher "
+            f"than that of {ce}, the plain cross-entropy reference."
+        )
     parts = [
         "# skscor quality benchmark" + (" (smoke sizes)" if args.smoke else ""),
         markdown_table(["key", "value"], [[k, v] for k, v in info.items()]),
         (
-            f"Seeds: {seeds}. Neural methods (all skscor estimators, sklearn "
-            f"MLPClassifier, skorch CE) share: MLP hidden {cfg['hidden']}, Adam lr "
-            "1e-3, batch min(200, n), epochs chosen per task for about "
-            f"{cfg['target_steps']} steps within [{cfg['min_epochs']}, "
-            f"{cfg['max_epochs']}], stop when the training loss has not improved by "
-            "1e-4 for 10 epochs; every other hyperparameter at its default. "
-            f"BalancedRF: {cfg['brf_trees']} trees. {args.jobs} worker process(es), "
-            f"{args.threads} torch thread(s) each. Features standardized on the "
-            "training split. DRW reached its switch-on epoch (80% of max_iter) "
-            f"in {drw_on}/{len(drw_runs)} DRW fits."
+            f"Seeds: {seeds}. Neural methods (the registry's variants, sklearn "
+            f"MLPClassifier, skorch-ce) share: MLP hidden {cfg['hidden']}, Adam lr "
+            "1e-3 unless the variant sets its optimizer, batch min(200, n), "
+            f"epochs chosen per task for about {cfg['target_steps']} steps within "
+            f"[{cfg['min_epochs']}, {cfg['max_epochs']}], stop when the training "
+            "loss has not improved by 1e-4 for 10 epochs; every other "
+            f"hyperparameter at its default. balanced-rf: {cfg['brf_trees']} "
+            f"trees; hgb+balanced: {cfg['hgb_max_iter']} boosting rounds at most "
+            "(its early stopping on above 10,000 rows). "
+            f"{args.jobs} worker process(es), {args.threads} torch thread(s) "
+            "each. Features standardized on the training split. DRW reached its "
+            "switch-on epoch (a fraction of max_iter, drw_start) in "
+            f"{drw_on}/{len(drw_runs)} DRW fits."
+        ),
+        "## Methods",
+        markdown_table(
+            ["method", "kind", "what"], [[m, *describe(m)] for m in methods]
         ),
         "## Tasks (first seed)",
         markdown_table(
@@ -589,21 +702,27 @@ def main(argv=None):
             task_rows,
         ),
         "## Mean rank over tasks (1 = best; fit seconds: 1 = fastest)",
-        rank_table(records, tasks, methods),
+        beats_note,
+        rank_table(records, tasks, methods, ce),
     ]
     for key, label, _ in METRICS[:5]:
         parts.append(f"## {label}: mean over tasks, per protocol")
         parts.append(protocol_means(records, tasks, methods, key))
-    parts.append("## Mechanisms of the papers (seed means ± std)")
-    parts.append(
-        "sigma_min: smallest singular value of the last weight matrix; tail "
-        "lambda_min: smallest eigenvalue of the cross-entropy Hessian on the "
-        f"training rows of up to {cfg['hessian_classes']} tail classes (at most "
-        f"{cfg['hessian_samples']} rows each, eval mode), averaged; recall std: "
-        "population std of the test recalls. CE is the plain skorch network."
-    )
-    parts.append(mechanism_summary(records, tasks))
-    parts.append(mechanism_table(records, tasks))
+    if ce is not None:
+        parts.append("## Mechanisms of the papers (seed means ± std)")
+        parts.append(
+            "sigma_min: smallest singular value of the last weight matrix; tail "
+            "lambda_min: smallest eigenvalue of the cross-entropy Hessian on the "
+            f"training rows of up to {cfg['hessian_classes']} tail classes (at "
+            f"most {cfg['hessian_samples']} rows each, eval mode), averaged; "
+            "recall std: population std of the test recalls. Each claim is "
+            "checked against the cross-entropy with the method's class weighting "
+            "('ce' unweighted, 'ce+balanced' weighted; the plain reference when "
+            "that one was not run), so that the weighting does not count as the "
+            "mechanism; 'n/a' where a method was not run."
+        )
+        parts.append(mechanism_summary(records, tasks, methods))
+        parts.append(mechanism_table(records, tasks, methods))
     for key, label, higher in METRICS:
         parts.append(f"## {label} per task (mean±std over seeds; best in bold)")
         parts.append(metric_table(records, tasks, methods, key, higher))

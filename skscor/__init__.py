@@ -2,13 +2,13 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import exceptions
 from ._classifiers import (
     FocalClassifier,
     MR2Classifier,
     SAMClassifier,
     SCoRClassifier,
 )
-from . import exceptions
 from .exceptions import CollapseWarning, DivergenceError
 
 try:

@@ -69,7 +69,10 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -81,7 +84,11 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         "tau": [Interval(Real, 0, None, closed="left")],
         "module": [callable, None],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
-        "n_threads": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"), None],
+        "n_threads": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -223,7 +230,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         warm = self.warm_start and hasattr(self, "net_")
-        return self._fit(X, y, sample_weight, incremental=warm, classes=None, partial=False)
+        return self._fit(
+            X, y, sample_weight, incremental=warm, classes=None, partial=False
+        )
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch on ``(X, y)``, continuing from the current weights.
@@ -405,7 +414,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         # n_features_in_, which made an estimator whose first fit failed on its
         # y look fitted.
         try:
-            X, y = validate_data(self, X, y, reset=first, dtype=[np.float32, np.float64])
+            X, y = validate_data(
+                self, X, y, reset=first, dtype=[np.float32, np.float64]
+            )
             enc.check_float32_range(X)
             check_classification_targets(y)
             if first and classes is None and np.unique(y).size < 2:
@@ -430,7 +441,11 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             self.class_counts_ = counts
             device = enc.resolve_device(self.device) if first else self.net_.device
             seed = enc.draw_seed(self.random_state)
-            fork = [torch.device(device).index or 0] if str(device).startswith("cuda") else []
+            fork = (
+                [torch.device(device).index or 0]
+                if str(device).startswith("cuda")
+                else []
+            )
             with torch.random.fork_rng(devices=fork), self._threads():
                 torch.manual_seed(seed)
                 self._train(X, y_enc, sample_weight, device, seed, first, partial)
@@ -456,7 +471,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _restore(self, previous):
         if previous is None:
-            for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            for attr in [
+                a for a in vars(self) if a.endswith("_") and not a.startswith("_")
+            ]:
                 delattr(self, attr)
             return
         net = self.net_
@@ -535,14 +552,23 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
 
     def _train(self, X, y_enc, sample_weight, device, seed, first, partial):
         sw = enc.sample_weights(
-            X, y_enc, sample_weight,
-            enc.class_weight_vector(self.classes_, self._static_class_weight(), self.class_counts_),
-            self.classes_, partial=partial,
+            X,
+            y_enc,
+            sample_weight,
+            enc.class_weight_vector(
+                self.classes_, self._static_class_weight(), self.class_counts_
+            ),
+            self.classes_,
+            partial=partial,
         )
         batch_size = enc.resolve_batch_size(self.batch_size, X.shape[0])
         Xt = torch.tensor(X, dtype=torch.float32, device=device)
         yt = torch.as_tensor(y_enc, dtype=torch.int64, device=device)
-        wt = None if sw is None else torch.as_tensor(sw, dtype=torch.float32, device=device)
+        wt = (
+            None
+            if sw is None
+            else torch.as_tensor(sw, dtype=torch.float32, device=device)
+        )
         data, valid = _TensorData(Xt, yt, wt), None
         use_validation = self.early_stopping and not partial
         eval_rows = None
@@ -553,11 +579,15 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             data, valid = data.subset(train_idx), data.subset(valid_idx)
             eval_rows = valid_idx
         if first:
-            self.net_ = self._build_net(X.shape[1], self.class_counts_, device, batch_size)
+            self.net_ = self._build_net(
+                X.shape[1], self.class_counts_, device, batch_size
+            )
             self._check_module_output(data.X)
         elif partial:
             # New counts: 'balanced' weights follow the accumulated counts.
-            self.net_.criterion_.set_class_weight(self._class_weights(self.class_counts_))
+            self.net_.criterion_.set_class_weight(
+                self._class_weights(self.class_counts_)
+            )
         net = self.net_
         net.batch_size = batch_size
         epochs = 1 if partial else self.max_iter
@@ -571,12 +601,22 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             convergence=not partial,
             **self._plan_options(),
         )
-        stopper = None if partial else _Stopper(self.tol, self.n_iter_no_change, use_validation)
+        stopper = (
+            None
+            if partial
+            else _Stopper(self.tol, self.n_iter_no_change, use_validation)
+        )
         epochs_before = len(net.history)
         rng = torch.Generator(device=device).manual_seed(seed)
         done, interrupted = net.run(
-            data, valid, epochs=epochs, rng=rng, shuffle=self.shuffle, plan=plan,
-            stopper=stopper, apply_values=self._apply_values,
+            data,
+            valid,
+            epochs=epochs,
+            rng=rng,
+            shuffle=self.shuffle,
+            plan=plan,
+            stopper=stopper,
+            apply_values=self._apply_values,
             on_epoch=self._progress if self.verbose else None,
         )
         if stopper is not None:
@@ -585,20 +625,29 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             eval_rows = self._report_rows(len(y_enc), seed)
         logits = self._check_finite(X[eval_rows])
         set_fitted_state(
-            self, net, use_validation=use_validation, partial=partial, since=epochs_before
+            self,
+            net,
+            use_validation=use_validation,
+            partial=partial,
+            since=epochs_before,
         )
         self.switch_epoch_ = (
-            None if plan.switch_epoch is None or plan.switch_epoch >= done
+            None
+            if plan.switch_epoch is None or plan.switch_epoch >= done
             else epochs_before + plan.switch_epoch
         )
         self.stop_reason_ = self._stop_reason(plan, done, epochs, interrupted)
         set_reports(self, y_enc[eval_rows], logits)
-        self._warn_after_fit(plan, done, epochs, interrupted, partial, y_enc, eval_rows, logits)
+        self._warn_after_fit(
+            plan, done, epochs, interrupted, partial, y_enc, eval_rows, logits
+        )
 
     def _report_rows(self, n, seed):
         if n <= REPORT_ROWS:
             return np.arange(n)
-        return np.sort(np.random.default_rng(seed).choice(n, REPORT_ROWS, replace=False))
+        return np.sort(
+            np.random.default_rng(seed).choice(n, REPORT_ROWS, replace=False)
+        )
 
     @staticmethod
     def _stop_reason(plan, done, epochs, interrupted):
@@ -608,7 +657,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             return plan.stop_reason
         return "max_iter" if done == epochs else "interrupted"
 
-    def _warn_after_fit(self, plan, done, epochs, interrupted, partial, y_enc, rows, logits):
+    def _warn_after_fit(
+        self, plan, done, epochs, interrupted, partial, y_enc, rows, logits
+    ):
         name = type(self).__name__
         if interrupted:
             warnings.warn(
@@ -648,8 +699,11 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         if decision == "switch":
             print("final phase starts next epoch (plateau or schedule)", flush=True)
         elif decision == "stop":
-            print("training stopped: the stopping rule saw no improvement by tol "
-                  f"for {self.n_iter_no_change} epochs", flush=True)
+            print(
+                "training stopped: the stopping rule saw no improvement by tol "
+                f"for {self.n_iter_no_change} epochs",
+                flush=True,
+            )
         elif row["epoch"] == self.max_iter:
             print(f"training stopped: max_iter={self.max_iter} reached", flush=True)
 
@@ -705,7 +759,9 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         with eval_mode(module), torch.inference_mode():
             for start in range(0, X.shape[0], _PREDICT_BATCH):
                 # torch.tensor copies: read-only or F-ordered inputs are fine.
-                xb = torch.tensor(X[start : start + _PREDICT_BATCH], dtype=torch.float32)
+                xb = torch.tensor(
+                    X[start : start + _PREDICT_BATCH], dtype=torch.float32
+                )
                 z = crit.decision_logits(module(xb.to(net.device)))
                 out[start : start + xb.shape[0]] = z.double().cpu().numpy()
         if self.logit_adjustment == "post-hoc" and self.tau > 0:

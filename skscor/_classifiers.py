@@ -18,8 +18,8 @@ from .losses import (
     MR2Loss,
     SCoRLoss,
     VSLoss,
+    effective_number_weights,
 )
-from .losses import effective_number_weights
 from .optim import SAM
 
 __all__ = ["SCoRClassifier", "FocalClassifier", "SAMClassifier", "MR2Classifier"]

@@ -189,9 +189,7 @@ class _SkNet(NeuralNet):
                         else:
                             sl = perm[start : start + bs]
                         yb = y[sl]
-                        loss = self._step(
-                            X[sl], yb, None if w is None else w[sl]
-                        )
+                        loss = self._step(X[sl], yb, None if w is None else w[sl])
                         total.add_(loss, alpha=yb.shape[0])
                 except KeyboardInterrupt:
                     interrupted = True
@@ -298,7 +296,12 @@ class _SAMNet(_SkNet):
         return super()._divergence(train_loss, epoch)
 
     def _step(self, X, y, w):
-        opt, module, crit, ctx = self.optimizer_, self.module_, self.criterion_, self._ctx
+        opt, module, crit, ctx = (
+            self.optimizer_,
+            self.module_,
+            self.criterion_,
+            self._ctx,
+        )
         opt.zero_grad(set_to_none=True)
         rng = ctx.generator if ctx is not None else None
         # Only an unshuffled batch draws SCoR's permutation from the generator.

@@ -30,7 +30,9 @@ def save_weights(est, f):
         "classes": est.classes_.tolist(),
         "n_features_in": int(est.n_features_in_),
         "feature_names_in": (
-            est.feature_names_in_.tolist() if hasattr(est, "feature_names_in_") else None
+            est.feature_names_in_.tolist()
+            if hasattr(est, "feature_names_in_")
+            else None
         ),
         "class_counts": [float(c) for c in est.class_counts_],
         "module": _cpu_state(net.module_),
@@ -72,7 +74,9 @@ def load_weights(est, f):
         est.n_features_in_ = payload["n_features_in"]
         est.__dict__.pop("feature_names_in_", None)
         if payload["feature_names_in"] is not None:
-            est.feature_names_in_ = np.asarray(payload["feature_names_in"], dtype=object)
+            est.feature_names_in_ = np.asarray(
+                payload["feature_names_in"], dtype=object
+            )
         counts = np.asarray(payload["class_counts"])
         est.class_counts_ = counts
         device = resolve_device(est.device)
@@ -92,7 +96,9 @@ def load_weights(est, f):
         est.__dict__.clear()
         est.__dict__.update(before)
         if isinstance(err, KeyError):
-            raise ValueError(f"Not a complete skscor weights file (missing {err}).") from err
+            raise ValueError(
+                f"Not a complete skscor weights file (missing {err})."
+            ) from err
         raise
     # Replay the loss curve into the history: further training (partial_fit,
     # warm_start) then extends n_iter_ and loss_curve_ instead of restarting.

@@ -25,7 +25,9 @@ def set_fitted_state(est, net, *, use_validation, partial, since=0):
     """``n_iter_``, ``loss_curve_``, ``best_loss_`` and validation scores."""
     history = net.history
     est.n_iter_ = len(history)
-    est.loss_curve_ = [float(v) for v in history[:, "train_loss"]] if len(history) else []
+    est.loss_curve_ = (
+        [float(v) for v in history[:, "train_loss"]] if len(history) else []
+    )
     est.best_loss_ = min(est.loss_curve_) if est.loss_curve_ else None
     if use_validation:
         # Validation scores of this call only (a warm start may not validate).

@@ -162,10 +162,7 @@ class TrainingPlan:
             self.switch_epoch = epoch + 1
             return "switch"
         if plateau and self.may_stop(epoch):
-            if (
-                self.learning_rate == "adaptive"
-                and self.lr_cuts < _ADAPTIVE_MAX_CUTS
-            ):
+            if self.learning_rate == "adaptive" and self.lr_cuts < _ADAPTIVE_MAX_CUTS:
                 self.lr_cuts += 1
                 return "switch"  # a new learning rate: the patience restarts
             self.stop_reason = "converged"

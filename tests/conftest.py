@@ -1,3 +1,12 @@
+"""Shared test settings: threads, seeds, the CUDA skip, and the small data sets.
+
+The estimator variants and their fast settings live in
+``skscor.utils._testing`` (one registry for the tests, the demo and the
+benchmarks), and so do the data builders, so that a test module can also call
+them with other sizes. The fixtures below are the shared, fixed-size data sets;
+they import lazily, so that a broken registry fails only the tests that use it.
+"""
+
 import numpy as np
 import pytest
 import torch
@@ -24,3 +33,38 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "cuda" in item.keywords:
                 item.add_marker(skip_cuda)
+
+
+# ------------------------------------------------------------------- data
+# Module scope, as before they were shared: a test that changed an array in
+# place would leak into the other tests of its module only.
+@pytest.fixture(scope="module")
+def imbalanced_blobs():
+    """Three standardized float32 Gaussian blobs of 120, 50 and 10 rows."""
+    from skscor.utils._testing import imbalanced_blobs
+
+    return imbalanced_blobs()
+
+
+@pytest.fixture(scope="module")
+def imbalanced_digits():
+    """sklearn digits, class 3 cut x10 in training, balanced test set."""
+    from skscor.datasets import load_imbalanced_digits
+
+    return load_imbalanced_digits(reduced_class=3, factor=10, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def imbalanced_classification():
+    """240 standardized float32 rows, 6 features, classes 0.6 / 0.3 / 0.1."""
+    from skscor.utils._testing import imbalanced_classification
+
+    return imbalanced_classification()
+
+
+@pytest.fixture(scope="module")
+def imbalanced_iris():
+    """Iris with class 1 cut to 20 rows."""
+    from skscor.utils._testing import imbalanced_iris
+
+    return imbalanced_iris()

@@ -1,14 +1,19 @@
-"""The benchmark scripts run end to end at tiny sizes (``--smoke``)."""
+"""The benchmark modules run end to end at tiny sizes (``--smoke``)."""
 
+import importlib
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+from skscor.utils._testing import VARIANTS, build, ce_counterpart
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "benchmarks"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -16,24 +21,44 @@ def _installed(name):
     return importlib.util.find_spec(name) is not None
 
 
-def _run(script, *args, timeout=180):
+def _run(module, *args, timeout=180):
+    # ``python -m benchmarks.<module>`` from the repository root, as documented
     proc = subprocess.run(
-        [sys.executable, str(BENCH / script), "--smoke", "--threads", "1", *args],
+        [sys.executable, "-m", f"benchmarks.{module}", "--smoke", "--threads", "1"]
+        + list(args),
         capture_output=True,
         text=True,
         env=ENV,
+        cwd=ROOT,
         timeout=timeout,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     return proc.stdout
 
 
+def _section(text, heading):
+    """The text under ``heading`` up to the next heading."""
+    return text.split(heading, 1)[1].split("\n## ", 1)[0]
+
+
+def test_benchmarks_are_a_package_without_path_hacks_or_patches():
+    assert (BENCH / "__init__.py").is_file()
+    for path in BENCH.glob("*.py"):
+        text = path.read_text()
+        assert "sys.path" not in text, path.name
+        # public API only: no private skscor module or attribute is touched
+        assert not re.search(r"skscor\._(?!_)|from skscor import _", text), path.name
+
+
 def test_speed_smoke():
-    out = _run("speed.py", "--device", "cpu")
+    out = _run("speed", "--device", "cpu")
     for header in (
         "## Fit time",
         "| method | wall s | CPU s |",
         "| comparison | target |",
+        "| scor / hand loop (CE) | <= 1.10 |",
+        f"| scor / {ce_counterpart('scor')} | <= 1.05 |",
+        f"| sam / {ce_counterpart('scor')} | <= 2.10 |",
         "## predict_proba",
         "## Fitted reports",
         "### Per-class Hessian spectrum",
@@ -41,29 +66,127 @@ def test_speed_smoke():
         "## GPU",
     ):
         assert header in out
-    for name in ("SCoRClassifier", "FocalClassifier", "SAMClassifier", "MR2Classifier"):
+    for name in ("scor", "ce", ce_counterpart("scor"), "focal", "sam", "mr2"):
         assert f"| {name} |" in out
+        assert f"- `{name}`: `{VARIANTS[name].spec}`" in out
+
+
+def test_overhead_smoke():
+    out = _run("overhead")
+    for text in (
+        "| method | CPU s, 1 epoch | CPU s, 2 epochs |",
+        "| hand loop (CE) |",
+        "| ce |",
+        "| scor |",
+        "## Post-training work in every fit",
+        "| predict + class_disparity (disparity_report_) |",
+    ):
+        assert text in out
 
 
 @pytest.fixture(scope="module")
-def quality_smoke():
-    # One run: sklearn's digits always; the KEEL sets only where the
-    # benchmark-only packages are installed (they are not test dependencies).
-    return _run("quality.py")
+def quality_smoke(tmp_path_factory):
+    # One run of every method: sklearn's digits always; the KEEL sets only
+    # where the benchmark-only packages are installed (they are not test
+    # dependencies).
+    path = tmp_path_factory.mktemp("quality") / "quality_smoke.md"
+    out = _run("quality", "--out", str(path))
+    assert path.read_text().strip() == out.strip()
+    return out
 
 
 def test_quality_smoke_digits(quality_smoke):
     out = quality_smoke
     for header in (
+        "## Methods",
         "## Mean rank over tasks",
         "| method | balanced accuracy | macro-F1 | worst-class recall |",
+        "beats ce on worst-class recall | beats ce on balanced accuracy |",
         "## Mechanisms of the papers",
+        "| paper's mechanism | against | tasks where it holds |",
         "## balanced accuracy per task",
     ):
         assert header in out
     assert "| reduced:digits:x10 |" in out
-    for method in ("SCoR", "SCoR+LS", "SAM+LDAM+DRW", "MR2", "skorch CE", "BalancedRF"):
-        assert f"| {method} |" in out
+    methods = list(VARIANTS) + [
+        "logreg+balanced",
+        "balanced-rf",
+        "hgb+balanced",
+        "sklearn-mlp",
+        "skorch-ce",
+    ]
+    for method in methods:
+        assert f"\n| {method} |" in out
+    # each claim against the cross-entropy with the method's class weighting
+    weighting = build("scor").get_params()["class_weight"]
+    ce = "ce" if weighting is None else "ce+balanced"
+    assert f"| SCoR lowers the last layer's sigma_min | {ce} |" in out
+    # 'k/n' wins over the reference on both metrics; none for the reference
+    ranks = _section(out, "## Mean rank over tasks")
+    rows = {line.split(" | ")[0][2:]: line for line in ranks.splitlines()}
+    assert rows["scor"].count("/") == 2 and rows["ce"].count("/") == 0
+
+
+def test_quality_filters(tmp_path):
+    path = tmp_path / "q.md"
+    out = _run(
+        "quality",
+        "--methods",
+        "scor+*,hgb*",
+        "--tasks",
+        "reduced:digits:x1?",
+        "--seeds",
+        "2",
+        "--out",
+        str(path),
+    )
+    assert path.is_file()
+    assert "Seeds: [0, 1]." in out
+    table = _section(out, "## Methods")
+    rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
+    assert [row.split(" | ")[0][2:] for row in rows] == ["scor+ls", "hgb+balanced"]
+    assert "| reduced:digits:x10 |" in out and "x100" not in out
+    # without a plain cross-entropy there is nothing to count wins against
+    ranks = _section(out, "## Mean rank over tasks")
+    assert "No plain cross-entropy" in ranks
+    assert "| method | balanced accuracy |" in ranks and "| beats" not in ranks
+    assert "## Mechanisms" not in out
+
+
+@pytest.fixture
+def quality(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT))
+    return importlib.import_module("benchmarks.quality")
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ("nope*", "--methods 'nope*' matches nothing; available: ce, ce+ls,"),
+        ("scor,nope", "--methods 'nope' matches nothing"),
+        (" , ", "--methods ' , ' selects nothing"),
+    ],
+)
+def test_quality_method_patterns_that_match_nothing_are_refused(quality, spec, message):
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        quality.select(spec, quality.all_methods(), "--methods")
+
+
+def test_quality_patterns_select_in_registry_order(quality):
+    names = quality.all_methods()
+    assert names[: len(VARIANTS)] == list(VARIANTS)
+    assert quality.select("sam+*,ce", names, "--methods") == [
+        "sam+ldam+drw",
+        "sam+vs",
+        "ce",
+    ]
+    assert quality.select("*balanced", names, "--methods") == [
+        "ce+balanced",
+        "logreg+balanced",
+        "hgb+balanced",
+    ]
+    with pytest.raises(SystemExit, match="--tasks 'x:[*]' matches nothing"):
+        quality.select_tasks("x:*", smoke=False)
 
 
 @pytest.mark.skipif(

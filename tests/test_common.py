@@ -1,26 +1,31 @@
-"""scikit-learn's estimator checks over every public estimator."""
+"""scikit-learn's estimator checks over every public estimator, and the registry of
+estimator variants that the tests, the demo and the benchmarks share."""
 
+import warnings
+
+import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
+from skscor import SCoRClassifier
+from skscor.utils._testing import (
+    FAST,
+    KINDS,
+    TINY,
+    VARIANTS,
+    Variant,
+    blobs,
+    build,
+    ce_counterpart,
+)
 
-# Small networks and few epochs keep the ~50 checks per estimator fast; the
-# settings are still enough for check_classifiers_train's accuracy threshold.
-FAST = {
-    "hidden_layer_sizes": (16,),
-    "max_iter": 60,
-    "random_state": 0,
-    "learning_rate_init": 1e-2,
-}
-
-ESTIMATORS = [
-    SCoRClassifier(**FAST),
-    FocalClassifier(**FAST),
-    SAMClassifier(**FAST),
-    SAMClassifier(loss="ldam", reweighting="drw", **FAST),
-    MR2Classifier(**FAST),
-]
+# One variant per estimator class at its defaults, plus SAM with LDAM and DRW
+# (margins from class counts, and the one expected failure of its own below).
+# FAST (small network, 60 epochs) keeps the ~50 checks per estimator quick and
+# still passes check_classifiers_train's accuracy threshold.
+NAMES = ["scor", "focal", "sam", "sam+ldam+drw", "mr2"]
+ESTIMATORS = [build(name, **FAST) for name in NAMES]
 
 # Each entry: the check that fails by design, and why.
 EXPECTED_FAILED = {
@@ -40,12 +45,6 @@ EXPECTED_FAILED = {
 
 def _expected_failed_checks(estimator):
     failed = dict(EXPECTED_FAILED)
-    if getattr(estimator, "reweighting", None) == "drw":
-        failed["check_class_weight_classifiers"] = (
-            "by design: reweighting='drw' and class_weight are two schedules of the "
-            "same concept (one knob per concept), so setting both raises a "
-            "ValueError that names them"
-        )
     return failed
 
 
@@ -53,3 +52,56 @@ def _expected_failed_checks(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# ------------------------------------------------------------ the registry
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_every_registry_variant_fits_with_its_parameters(name):
+    # Consumers select subsets of the registry; this keeps a newly added
+    # variant from going untested until one of them selects it.
+    variant = VARIANTS[name]
+    X, y = blobs(n=42, n_classes=3)
+    est = build(name, **TINY)
+    assert type(est) is variant.estimator
+    params = est.get_params()
+    for key, value in variant.params.items():
+        assert params[key] == value, key
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    proba = est.predict_proba(X)
+    assert proba.shape == (42, 3) and np.isfinite(proba).all()
+    assert variant.kind in KINDS and variant.description
+    assert variant.spec.startswith(variant.estimator.__name__ + "(")
+
+
+def test_build_applies_overrides_and_returns_new_estimators():
+    a, b = build("ce+ls", label_smoothing=0.2), build("ce+ls")
+    assert a is not b
+    assert a.get_params()["label_smoothing"] == 0.2
+    assert b.get_params()["label_smoothing"] == 0.1
+    assert b.get_params()["alpha"] == 0.0
+    with pytest.raises(KeyError, match="unknown variant 'nope'; known: ce, "):
+        build("nope")
+
+
+def test_ce_counterpart_has_the_same_class_weighting():
+    assert ce_counterpart("ce") == "ce"
+    assert ce_counterpart("ce+balanced") == "ce+balanced"
+    for name in VARIANTS:
+        ce = ce_counterpart(name)
+        weighting = build(name).get_params()["class_weight"]
+        if weighting in (None, "balanced"):
+            assert build(ce).get_params()["class_weight"] == weighting, name
+        assert build(ce).get_params()["alpha"] == 0.0
+
+
+def test_variant_refuses_unknown_parameters_and_kinds():
+    with pytest.raises(TypeError, match=r"SCoRClassifier has no parameter\(s\)"):
+        Variant(SCoRClassifier, {"alhpa": 1.0}, "typo", "baseline")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Variant(SCoRClassifier, {}, "x", "default")
+    v = Variant(SCoRClassifier, {"alpha": 0.0}, "x", "baseline")
+    with pytest.raises(TypeError):
+        v.params["alpha"] = 1.0  # read-only: no consumer changes the registry
+    assert v.spec == "SCoRClassifier(alpha=0.0)"

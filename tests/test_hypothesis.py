@@ -8,14 +8,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from skscor import (
-    DivergenceError,
-    FocalClassifier,
-    MR2Classifier,
-    SAMClassifier,
-    SCoRClassifier,
-)
+from skscor import DivergenceError
 from skscor.losses import MR2Loss, focal_loss, ldam_loss, scor_loss, vs_loss
+from skscor.utils._testing import build
 
 SETTINGS = settings(
     max_examples=25,
@@ -34,6 +29,7 @@ LABEL_POOLS = {
 
 @st.composite
 def estimators(draw):
+    # the registry's variant of each estimator class at its defaults
     name = draw(st.sampled_from(["scor", "focal", "sam", "mr2"]))
     params = {
         "hidden_layer_sizes": draw(st.sampled_from([(), (1,), (3,), (4, 2)])),
@@ -52,14 +48,16 @@ def estimators(draw):
         "device": "cpu",
     }
     if name == "scor":
-        est = SCoRClassifier(
+        est = build(
+            name,
             alpha=draw(st.floats(0.0, 1.0)),
             label_smoothing=draw(st.sampled_from([0.0, 0.1])),
             **params,
         )
     elif name == "focal":
         params["class_weight"] = None
-        est = FocalClassifier(
+        est = build(
+            name,
             gamma=draw(st.floats(0.0, 5.0)),
             alpha=draw(st.sampled_from([None, 0.25])),
             **params,
@@ -68,7 +66,8 @@ def estimators(draw):
         reweighting = draw(st.sampled_from([None, "drw"]))
         if reweighting is not None:
             params["class_weight"] = None
-        est = SAMClassifier(
+        est = build(
+            name,
             rho=draw(st.floats(0.0, 0.5)),
             rho_schedule=draw(st.sampled_from(["constant", "linear", "step"])),
             adaptive=draw(st.booleans()),
@@ -78,7 +77,8 @@ def estimators(draw):
             **params,
         )
     else:
-        est = MR2Classifier(
+        est = build(
+            name,
             lambda_rep=draw(st.floats(0.0, 2.0)),
             ema_decay=draw(st.floats(0.0, 0.99)),
             margin_scale=draw(st.floats(0.1, 10.0)),

@@ -159,9 +159,7 @@ def test_rho_schedule_recorded_per_epoch_and_reaches_its_end(easy, schedule):
 @pytest.mark.parametrize("schedule", ["step", "cosine", "adaptive"])
 def test_learning_rate_schedules_take_effect(easy, schedule):
     X, y = easy
-    clf = SCoRClassifier(
-        learning_rate=schedule, warmup_epochs=3, max_iter=150, **EARLY
-    )
+    clf = SCoRClassifier(learning_rate=schedule, warmup_epochs=3, max_iter=150, **EARLY)
     clf.fit(X, y)
     lr = clf.net_.history[:, "lr"]
     if schedule != "adaptive":
@@ -273,9 +271,7 @@ def test_ldam_probabilities_include_the_scale():
     X, y = make_classification(
         n_samples=400, n_features=6, weights=[0.7, 0.3], class_sep=2.0, random_state=0
     )
-    clf = SAMClassifier(
-        loss="ldam", class_weight=None, max_iter=60, **NET
-    ).fit(X, y)
+    clf = SAMClassifier(loss="ldam", class_weight=None, max_iter=60, **NET).fit(X, y)
     proba = clf.predict_proba(X)
     prior = np.bincount(y) / len(y)
     assert log_loss(y, proba) < log_loss(y, np.tile(prior, (len(y), 1)))
@@ -291,9 +287,7 @@ def test_drw_weights_follow_the_effective_number(easy):
     counts = np.bincount(y).astype(float)
     w = (1 - 0.9999) / (1 - 0.9999**counts)
     w = w * counts.sum() / (w * counts).sum()
-    np.testing.assert_allclose(
-        clf.net_.criterion_.class_weight.numpy(), w, rtol=1e-5
-    )
+    np.testing.assert_allclose(clf.net_.criterion_.class_weight.numpy(), w, rtol=1e-5)
 
 
 # ------------------------------------------------------------- collapse

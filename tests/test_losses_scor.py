@@ -5,8 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from skscor.losses import BatchContext
-from skscor.losses import SCoRLoss, scor_loss, scor_penalty
+from skscor.losses import BatchContext, SCoRLoss, scor_loss, scor_penalty
 
 TOL = {
     torch.float32: {"rtol": 1e-5, "atol": 1e-6},

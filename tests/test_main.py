@@ -4,9 +4,12 @@ import io
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import skscor.__main__ as cli
 from skscor.__main__ import METHODS, main, run_demo
+from skscor.utils._testing import VARIANTS
 
 
 def test_run_demo_table_all_methods(capsys):
@@ -14,19 +17,39 @@ def test_run_demo_table_all_methods(capsys):
     results = run_demo(seeds=1, epochs=2, out=out)
     text = out.getvalue()
     assert set(results) == set(METHODS)
-    for header in (
-        "balanced acc",
-        "worst-class rec",
-        "reduced-class rec",
-        "last sigma_min",
-        "fit s",
-    ):
-        assert header in text
-    for label in ("CE", "CE+LS", "Focal", "SCoR", "SCoR+LS", "SAM", "MR2"):
-        assert f"\n{label} " in text
+    header = text.splitlines()[1]
+    for column in ("balanced acc", "worst-class rec", "last sigma_min", "fit s"):
+        assert column in header
+    # one worst-class column: the cut class's recall is not printed twice
+    assert "reduced-class" not in text
+    for name in METHODS:
+        assert f"\n{name} " in text  # a table row
+        assert f"\n  {name} " in text  # its line in the legend
+        assert VARIANTS[name].spec in text
+    assert "smallest singular value of the last layer" in text
+    assert "SCoR's paper claims" in text
     for r in results.values():
         assert 0 <= r["bal_acc"].mean() <= 1
         assert r["worst"].mean() <= r["bal_acc"].mean()
+        assert np.all(r["worst"] <= r["reduced"])
+
+
+def test_legend_says_when_the_worst_class_is_not_the_cut_one():
+    def result(worst, reduced):
+        return {
+            "bal_acc": np.array([0.9]),
+            "worst": np.array(worst),
+            "reduced": np.array(reduced),
+            "sigma_min": np.array([1.0]),
+            "seconds": np.array([1.0]),
+        }
+
+    out = io.StringIO()
+    cli._print_table({"ce": result([0.5], [0.5])}, 3, out)
+    assert "in every fit here the cut digit 3's" in out.getvalue()
+    out = io.StringIO()
+    cli._print_table({"ce": result([0.5], [0.7]), "scor": result([0.6], [0.6])}, 3, out)
+    assert "the cut digit's in 1 of 2 fits, another's in the rest" in out.getvalue()
 
 
 def test_main_with_plot(tmp_path, capsys):
@@ -52,6 +75,54 @@ def test_main_with_plot(tmp_path, capsys):
     assert "figure written" in capsys.readouterr().out
 
 
+def test_methods_accept_every_registry_name(capsys):
+    assert main(["demo", "--seeds", "1", "--epochs", "1", "--methods", "sam+vs"]) == 0
+    assert "\nsam+vs " in capsys.readouterr().out
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Fail the test if the demo builds an estimator."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the demo started training")
+
+    monkeypatch.setattr(cli, "_make", refuse)
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [
+        ("missing/demo.png", "does not exist"),
+        ("", "is a folder"),
+        ("demo.nope", "matplotlib cannot write .nope files"),
+    ],
+)
+def test_bad_plot_path_exits_before_training(
+    where, message, tmp_path, no_training, capsys
+):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--plot", str(tmp_path / where)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--plot" in err and message in err
+    with pytest.raises(ValueError, match=message):
+        run_demo(plot=str(tmp_path / where))
+
+
+def test_plot_without_matplotlib_exits_before_training(
+    tmp_path, monkeypatch, no_training, capsys
+):
+    for name in [m for m in sys.modules if m.split(".")[0] == "matplotlib"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import fails
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--plot", str(tmp_path / "demo.png")])
+    assert exc.value.code == 2
+    assert "--plot needs matplotlib" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
@@ -71,6 +142,11 @@ def test_bad_options_exit_2_with_message(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
+def test_run_demo_refuses_unknown_methods():
+    with pytest.raises(ValueError, match="unknown method"):
+        run_demo(methods=["ce", "nope"])
+
+
 def test_help_explains_options():
     res = subprocess.run(
         [sys.executable, "-m", "skscor", "demo", "--help"],
@@ -80,3 +156,4 @@ def test_help_explains_options():
     )
     for option in ("--seeds", "--epochs", "--factor", "--methods", "--plot"):
         assert option in res.stdout
+    assert "sigma_min" in res.stdout

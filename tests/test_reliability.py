@@ -24,34 +24,27 @@ from skscor import (
     SAMClassifier,
     SCoRClassifier,
 )
-from skscor._net import _SAMNet
+from skscor.utils._testing import TINY, VARIANTS, blobs
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-TINY = {
-    "hidden_layer_sizes": (4,),
-    "max_iter": 2,
-    "random_state": 0,
-    "learning_rate_init": 1e-2,
+# Each estimator class (in the registry's order) for the per-class tests.
+CLASSES = {v.estimator.__name__: v.estimator for v in VARIANTS.values()}
+# Registry variants: each estimator, and the SAM variants whose losses need
+# class counts (LDAM and VS margins). The overrides make each mechanism act
+# within TINY's two epochs: a strong SCoR penalty, DRW weights from the first
+# epoch.
+_OVERRIDES = {
+    "scor": {"alpha": 0.1},
+    "focal": {},
+    "sam": {},
+    "sam+ldam+drw": {"drw_start": 0.0},
+    "sam+vs": {},
+    "mr2": {},
 }
-CLASSES = {
-    "SCoRClassifier": SCoRClassifier,
-    "FocalClassifier": FocalClassifier,
-    "SAMClassifier": SAMClassifier,
-    "MR2Classifier": MR2Classifier,
-}
-# Each estimator, and the SAM variants whose losses need class counts (LDAM and
-# VS margins, DRW weights switched on from the first epoch).
 SPECS = {
-    "scor": ("SCoRClassifier", {"alpha": 0.1}),
-    "focal": ("FocalClassifier", {}),
-    "sam": ("SAMClassifier", {}),
-    "sam_ldam_drw": (
-        "SAMClassifier",
-        {"loss": "ldam", "reweighting": "drw", "drw_start": 0.0},
-    ),
-    "sam_vs": ("SAMClassifier", {"loss": "vs"}),
-    "mr2": ("MR2Classifier", {}),
+    name: (VARIANTS[name].estimator.__name__, {**VARIANTS[name].params, **extra})
+    for name, extra in _OVERRIDES.items()
 }
 NAMES = list(SPECS)
 
@@ -59,15 +52,6 @@ NAMES = list(SPECS)
 def make(name, **params):
     cls_name, extra = SPECS[name]
     return CLASSES[cls_name](**{**TINY, **extra, **params})
-
-
-def blobs(n=40, n_features=3, n_classes=2, seed=0):
-    """Separable float32 blobs with every class present."""
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % n_classes
-    centers = rng.normal(scale=3.0, size=(n_classes, n_features))
-    X = centers[y] + rng.normal(size=(n, n_features))
-    return X.astype(np.float32), y
 
 
 def fitted_attrs(est):
@@ -339,8 +323,6 @@ def test_partial_fit_classes():
     with pytest.raises(ValueError, match="classes must be passed"):
         est.partial_fit(X, y)
     assert_unfitted(est, X)
-    with pytest.raises(ValueError, match="balanced"):
-        SCoRClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1, 2])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -363,6 +345,11 @@ BAD_PARAMS = {
     "dropout": [1.0, -0.1],
     "optimizer": ["lbfgs"],
     "learning_rate_init": [0.0, -1.0, float("nan")],
+    "learning_rate": ["linear", "invscaling"],
+    "warmup_epochs": [-1, 1.5],
+    "logit_adjustment": ["prior", "posthoc"],
+    "tau": [-1.0, float("nan")],
+    "n_threads": [0, "many"],
     "weight_decay": [-1.0],
     "momentum": [1.5],
     "batch_size": [0, 1.5, "big"],
@@ -442,14 +429,20 @@ def test_invalid_parameter_value_names_the_parameter(cls_name, param, value):
             id="focal_alpha_and_class_weight",
         ),
         pytest.param(
-            FocalClassifier(alpha=0.3, **TINY),
+            FocalClassifier(alpha=0.3, class_weight=None, **TINY),
             "float alpha weighs the positive class of a binary problem",
             id="focal_float_alpha_multiclass",
         ),
         pytest.param(
-            SAMClassifier(reweighting="drw", class_weight="balanced", **TINY),
-            "reweighting='drw'.*class_weight.*Set only one",
-            id="sam_drw_and_class_weight",
+            # DRW defers class_weight to the final phase: it needs weights.
+            SAMClassifier(reweighting="drw", class_weight=None, **TINY),
+            "reweighting='drw' defers class_weight.*nothing to defer",
+            id="sam_drw_without_class_weight",
+        ),
+        pytest.param(
+            SAMClassifier(loss="ldam", logit_adjustment="loss", **TINY),
+            "logit_adjustment='loss' does not combine with loss='ldam'",
+            id="sam_ldam_logit_adjustment",
         ),
         pytest.param(
             SAMClassifier(loss="ldam", loss_params={"gamma": 1.0}, **TINY),
@@ -679,20 +672,20 @@ def test_sam_checks_the_loss_at_the_perturbed_weights():
 # ============================================================== interruption
 def _interrupt_train_step(monkeypatch, net_class, after):
     """Raise KeyboardInterrupt at batch ``after``; record the last good weights."""
-    original = net_class.train_step
+    original = net_class._step
     seen = {"steps": 0, "state": None}
 
-    def train_step(self, batch, **kwargs):
+    def train_step(self, *args, **kwargs):
         if seen["steps"] >= after:
             raise KeyboardInterrupt
-        out = original(self, batch, **kwargs)
+        out = original(self, *args, **kwargs)
         seen["steps"] += 1
         seen["state"] = {
             k: v.detach().clone() for k, v in self.module_.state_dict().items()
         }
         return out
 
-    monkeypatch.setattr(net_class, "train_step", train_step)
+    monkeypatch.setattr(net_class, "_step", train_step)
     return seen
 
 
@@ -743,16 +736,17 @@ def test_keyboard_interrupt_between_sam_passes(monkeypatch):
     X, y = blobs(n=100)
     est = make("sam", batch_size=10, rho=0.5).partial_fit(X, y, classes=[0, 1])
     before = module_state(est)
-    original = _SAMNet.infer
+    module = est.net_.module_
+    original = module.forward
     calls = {"n": 0}
 
-    def infer(self, *args, **kwargs):
+    def forward(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:  # the second pass of the first step
             raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
+        return original(*args, **kwargs)
 
-    monkeypatch.setattr(_SAMNet, "infer", infer)
+    monkeypatch.setattr(module, "forward", forward)
     with pytest.warns(RuntimeWarning, match="interrupted"):
         est.partial_fit(X, y)
     monkeypatch.undo()

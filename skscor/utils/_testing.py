@@ -7,13 +7,13 @@ estimators. Not public API.
 
 Naming: a bare name is an estimator at its defaults (``'scor'``) or plain
 cross-entropy (``'ce'``); ``+x`` adds one modification to those defaults
-(``'scor+ls'``, ``'sam+drw'``); a hyphenated name is a published recipe taken
+(``'scor+ls'``, ``'ce+balanced'``); a hyphenated name is a published recipe taken
 as a whole (``'sam-ldam-drw'``).
 
-Adding a variant is one line in :data:`VARIANTS`, for example::
+Adding a variant is one entry in :data:`VARIANTS`, for example::
 
-    "ce+balanced": Variant(SCoRClassifier, {"alpha": 0.0, "class_weight":
-        "balanced"}, "cross-entropy with static class weights", "baseline"),
+    "ce+la": Variant(SCoRClassifier, {"alpha": 0.0, "class_weight": None,
+        "logit_adjustment": "loss"}, "cross-entropy, logit-adjusted", "baseline"),
 
 Its parameter names are checked against the estimator's signature when this
 module is imported, so a typo fails at once instead of in a benchmark.
@@ -31,7 +31,7 @@ import numpy as np
 from .. import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
 
 #: What a variant is for. ``'recommended'``: a setting to start from (an
-#: estimator at its defaults, or its defaults plus re-weighting). ``'paper'``: a
+#: estimator at its defaults, or with one modification). ``'paper'``: a
 #: published recipe reproduced as closely as tabular scale allows.
 #: ``'baseline'``: a reference to compare against.
 KINDS = ("recommended", "paper", "baseline")
@@ -81,31 +81,31 @@ class Variant:
 
 # fmt: off
 VARIANTS: dict[str, Variant] = {
-    # class_weight=None spelled out: plain means unweighted, whatever the default
+    # class_weight spelled out where the name says which weighting ('ce' is
+    # unweighted whatever the estimators' default)
     "ce": Variant(
         SCoRClassifier, {"alpha": 0.0, "class_weight": None},
-        "plain cross-entropy (SCoR with its penalty off)", "baseline"),
+        "plain cross-entropy: no penalty, unweighted", "baseline"),
     "ce+ls": Variant(
         SCoRClassifier, {"alpha": 0.0, "class_weight": None, "label_smoothing": 0.1},
-        "cross-entropy with label smoothing 0.1", "baseline"),
+        "unweighted cross-entropy with label smoothing 0.1", "baseline"),
+    "ce+balanced": Variant(
+        SCoRClassifier, {"alpha": 0.0, "class_weight": "balanced"},
+        "cross-entropy with static class weights n / (K n_c), no penalty",
+        "baseline"),
     "focal": Variant(
         FocalClassifier, {},
-        "focal loss at its defaults (gamma=2, no alpha)", "recommended"),
+        "focal loss at its defaults", "recommended"),
     "scor": Variant(
         SCoRClassifier, {},
-        "SCoR at its defaults (alpha=1e-4)", "recommended"),
+        "SCoR at its defaults", "recommended"),
     "scor+ls": Variant(
         SCoRClassifier, {"label_smoothing": 0.1},
-        "SCoR+LS of the SCoR paper (label smoothing 0.1)", "paper"),
-    "scor+balanced": Variant(
-        SCoRClassifier, {"class_weight": "balanced"},
-        "SCoR with static class weights n / (K n_c)", "recommended"),
+        "SCoR+LS (label smoothing 0.1) with the defaults' class weights",
+        "recommended"),
     "sam": Variant(
         SAMClassifier, {},
-        "SAM at its defaults (rho=0.05, cross-entropy, Adam)", "recommended"),
-    "sam+drw": Variant(
-        SAMClassifier, {"reweighting": "drw"},
-        "SAM with deferred re-weighting (DRW)", "recommended"),
+        "SAM at its defaults", "recommended"),
     "sam+ldam+drw": Variant(
         SAMClassifier, {"loss": "ldam", "reweighting": "drw"},
         "SAM with LDAM margins and DRW, other settings at their defaults",
@@ -113,16 +113,16 @@ VARIANTS: dict[str, Variant] = {
     "sam-ldam-drw": Variant(
         SAMClassifier,
         {"loss": "ldam", "reweighting": "drw", "rho_schedule": "step",
-         "optimizer": "sgd"},
-        "the SAM imbalance paper's recipe: LDAM-DRW, step rho schedule, SGD",
-        "paper"),
+         "optimizer": "sgd", "learning_rate": "step", "warmup_epochs": 5},
+        "the SAM imbalance paper's recipe: LDAM-DRW, step rho schedule, SGD "
+        "with warm-up and step decay", "paper"),
     "sam+vs": Variant(
         SAMClassifier, {"loss": "vs"},
         "SAM with the VS loss at its paper's defaults (gamma=0.3, tau=1)",
         "paper"),
     "mr2": Variant(
         MR2Classifier, {},
-        "MR2 at its defaults (lambda_rep=0.1, ema_decay=0.9)", "recommended"),
+        "MR2 at its defaults", "recommended"),
 }
 # fmt: on
 
@@ -143,6 +143,24 @@ def build(name, **overrides):
             f"unknown variant {name!r}; known: {', '.join(VARIANTS)}"
         ) from None
     return variant.build(**overrides)
+
+
+def ce_counterpart(name):
+    """The registry's cross-entropy ('ce' or 'ce+balanced') with the class
+    weighting of variant ``name``: the comparison that isolates what the
+    variant adds beyond the weighting ('ce' when neither matches).
+
+    Examples
+    --------
+    >>> from skscor.utils._testing import ce_counterpart
+    >>> ce_counterpart("ce+ls")
+    'ce'
+    """
+    weighting = build(name).get_params().get("class_weight")
+    for ce in ("ce", "ce+balanced"):
+        if VARIANTS[ce].params["class_weight"] == weighting:
+            return ce
+    return "ce"
 
 
 # ----------------------------------------------------------------- settings
