@@ -118,7 +118,9 @@ def test_drw_runs_on_a_fit_that_converges_early(easy):
     assert drw[clf.switch_epoch_] and not any(drw[: clf.switch_epoch_])
     assert sum(drw) >= 0.2 * 400
     assert clf.stop_reason_ == "converged" and clf.n_iter_ < 400
-    plain = SAMClassifier(class_weight=None, max_iter=400, **EARLY).fit(X, y)
+    plain = SAMClassifier(
+        reweighting=None, class_weight=None, max_iter=400, **EARLY
+    ).fit(X, y)
     assert plain.n_iter_ < 0.8 * 400 and plain.switch_epoch_ is None
     assert not np.array_equal(clf.predict_proba(X), plain.predict_proba(X))
 
@@ -271,7 +273,9 @@ def test_ldam_probabilities_include_the_scale():
     X, y = make_classification(
         n_samples=400, n_features=6, weights=[0.7, 0.3], class_sep=2.0, random_state=0
     )
-    clf = SAMClassifier(loss="ldam", class_weight=None, max_iter=60, **NET).fit(X, y)
+    clf = SAMClassifier(
+        loss="ldam", reweighting=None, class_weight=None, max_iter=60, **NET
+    ).fit(X, y)
     proba = clf.predict_proba(X)
     prior = np.bincount(y) / len(y)
     assert log_loss(y, proba) < log_loss(y, np.tile(prior, (len(y), 1)))
