@@ -20,8 +20,9 @@ def test_run_demo_table_all_methods(capsys):
     header = text.splitlines()[1]
     for column in ("balanced acc", "worst-class rec", "last sigma_min", "fit s"):
         assert column in header
-    # one worst-class column: the cut class's recall is not printed twice
-    assert "reduced-class" not in text
+    # the cut class's recall has a column only where it is not the worst one
+    differs = any(np.any(r["reduced"] > r["worst"]) for r in results.values())
+    assert ("reduced-class rec" in header) == differs
     for name in METHODS:
         assert f"\n{name} " in text  # a table row
         assert f"\n  {name} " in text  # its line in the legend
@@ -34,7 +35,7 @@ def test_run_demo_table_all_methods(capsys):
         assert np.all(r["worst"] <= r["reduced"])
 
 
-def test_legend_says_when_the_worst_class_is_not_the_cut_one():
+def test_one_worst_class_column_unless_the_cut_class_is_not_the_worst():
     def result(worst, reduced):
         return {
             "bal_acc": np.array([0.9]),
@@ -46,10 +47,23 @@ def test_legend_says_when_the_worst_class_is_not_the_cut_one():
 
     out = io.StringIO()
     cli._print_table({"ce": result([0.5], [0.5])}, 3, out)
-    assert "in every fit here the cut digit 3's" in out.getvalue()
+    text = out.getvalue()
+    assert "reduced-class rec" not in text  # the same numbers: one column
+    assert "in every fit here that of the cut digit 3" in text
     out = io.StringIO()
     cli._print_table({"ce": result([0.5], [0.7]), "scor": result([0.6], [0.6])}, 3, out)
-    assert "the cut digit's in 1 of 2 fits, another's in the rest" in out.getvalue()
+    text = out.getvalue()
+    header, _, ce, scor = text.splitlines()[:4]
+    assert header.split()[-6:] == [
+        "reduced-class",
+        "rec",
+        "last",
+        "sigma_min",
+        "fit",
+        "s",
+    ]
+    assert "0.700" in ce and "0.500" in ce
+    assert "recall of the cut digit 3; the worst class in 1 of 2 fits" in text
 
 
 def test_main_with_plot(tmp_path, capsys):
