@@ -574,7 +574,7 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         eval_rows = None
         if use_validation:
             train_idx, valid_idx = enc.validation_split(
-                y_enc, self.validation_fraction, seed, self.n_classes_
+                y_enc, self.validation_fraction, seed
             )
             data, valid = data.subset(train_idx), data.subset(valid_idx)
             eval_rows = valid_idx

@@ -135,7 +135,7 @@ def sample_weights(X, y_enc, sample_weight, class_weight, classes, *, partial):
     return None if np.all(sw == 1.0) else sw
 
 
-def validation_split(y_enc, fraction, seed, n_classes):
+def validation_split(y_enc, fraction, seed):
     """Stratified train/validation indices; warn when the split lacks a class."""
     n = y_enc.shape[0]
     kw = {"n_splits": 1, "test_size": fraction, "random_state": seed}
