@@ -83,7 +83,8 @@ def run(path: Path, seeds: int) -> None:
                         "v": v,
                         "wcr": float(rep.worst_class_recall),
                         "bacc": float(rep.balanced_accuracy),
-                        "n_iter": int(getattr(clf, "n_iter_", 0) or 0),
+                        # LogisticRegression's n_iter_ is an array.
+                        "n_iter": int(np.max(getattr(clf, "n_iter_", 0))),
                         "t": dt,
                     }
                     out.write(json.dumps(rec) + "\n")

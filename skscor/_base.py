@@ -4,34 +4,27 @@ from __future__ import annotations
 
 import copy
 import inspect
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from . import _encoding as enc
 from . import _persistence
-from ._net import _SkNet, _Stopper, _TensorData
-from ._reports import REPORT_ROWS, set_fitted_state, set_reports, warn_if_collapsed
-from ._schedules import TrainingPlan
-from .exceptions import DivergenceError
-from .losses import ClassWeighted
-from .modules import MLP
-from .utils._torch import eval_mode, torch_threads
+from ._inference import _PredictMixin
+from ._net import _SkNet
+from ._training import _TrainingMixin
+from .utils._torch import torch_threads
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
     "sgd": torch.optim.SGD,
 }
-# Rows per forward pass at prediction time: bounds memory on large inputs.
-_PREDICT_BATCH = 8192
 
 
 def extends_base_signature(init):
@@ -50,8 +43,11 @@ def extends_base_signature(init):
     return init
 
 
-class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
-    """Base class: validation, encoding, the fit transaction and prediction.
+class _BaseNetClassifier(_TrainingMixin, _PredictMixin, ClassifierMixin, BaseEstimator):
+    """Base class: parameters, their validation and the fit transaction.
+
+    Training lives in :class:`skscor._training._TrainingMixin`, prediction in
+    :class:`skscor._inference._PredictMixin`.
 
     Subclasses add their hyperparameters (``__init__`` decorated with
     :func:`extends_base_signature`) and implement ``_make_loss(class_counts)``;
@@ -278,84 +274,6 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
             X, y, sample_weight, incremental=not first, classes=classes, partial=True
         )
 
-    def decision_function(self, X):
-        """Decision scores: the logits of the decision rule.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, ``z_1 - z_0`` (the score of ``classes_[1]``, as in
-            scikit-learn); otherwise the logits, float64. With
-            ``logit_adjustment='post-hoc'`` they are adjusted.
-        """
-        z = self._logits(X)
-        if z.shape[1] == 2:
-            return z[:, 1] - z[:, 0]
-        return z
-
-    def predict_log_proba(self, X):
-        """Log of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes), float64
-        """
-        z = self._logits(X)
-        z -= z.max(axis=1, keepdims=True)
-        z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return z
-
-    def predict_proba(self, X):
-        """Class probabilities: the softmax of the decision logits.
-
-        With ``logit_adjustment='post-hoc'`` these are the probabilities
-        under a uniform class prior (the training prior divided out, to the
-        power ``tau``), so that :meth:`predict` stays their argmax.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes), float64
-            Rows sum to one; columns follow ``classes_``.
-
-        Raises
-        ------
-        ValueError
-            If ``X`` is invalid, or the logits of some row are not finite
-            (inputs far outside the training range overflow float32).
-        """
-        # In place: one (n_samples, n_classes) float64 buffer plus row sums.
-        p = self._logits(X)
-        p -= p.max(axis=1, keepdims=True)
-        np.exp(p, out=p)
-        p /= p.sum(axis=1, keepdims=True)
-        return p
-
-    def predict(self, X):
-        """Predicted labels (from ``classes_``): the argmax of ``predict_proba``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        logits = self._logits(X)
-        return self.classes_[np.argmax(logits, axis=1)]
-
     def save_weights(self, f):
         """Save the network weights and what is needed to rebuild the network.
 
@@ -374,8 +292,10 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         >>> import io
         >>> from sklearn.datasets import load_iris
         >>> from skscor import SCoRClassifier
+        >>> from sklearn.preprocessing import StandardScaler
         >>> X, y = load_iris(return_X_y=True)
-        >>> clf = SCoRClassifier(hidden_layer_sizes=(8,), max_iter=5,
+        >>> X = StandardScaler().fit_transform(X)
+        >>> clf = SCoRClassifier(hidden_layer_sizes=(8,), learning_rate_init=1e-2,
         ...                      random_state=0).fit(X, y)
         >>> buf = io.BytesIO(); clf.save_weights(buf); _ = buf.seek(0)
         >>> new = SCoRClassifier(hidden_layer_sizes=(8,)).load_weights(buf)
@@ -482,288 +402,3 @@ class _BaseNetClassifier(ClassifierMixin, BaseEstimator):
         net.criterion_.load_state_dict(previous["criterion"])
         net.history = previous["history"]
         self.class_counts_ = previous["class_counts_"]
-
-    # ------------------------------------------------------------ training
-    def _class_weights(self, counts):
-        """The per-class loss weights, scaled to mean one over the rows."""
-        cw = enc.class_weight_vector(self.classes_, self._static_class_weight(), counts)
-        if cw is None:
-            return None
-        total = float((cw * counts).sum())
-        return cw * counts.sum() / total if total > 0 else cw
-
-    def _prior(self, crit=None):
-        """Class prior the loss trains under: frequencies times class weights."""
-        crit = self.net_.criterion_ if crit is None else crit
-        mass = self.class_counts_ * crit.class_weight.detach().cpu().double().numpy()
-        mass = np.maximum(mass, 1e-12 * mass.max())
-        return mass / mass.sum()
-
-    def _build_net(self, n_features, class_counts, device, batch_size):
-        if self.module is None:
-            module = MLP(
-                n_features,
-                self.n_classes_,
-                hidden_layer_sizes=tuple(self.hidden_layer_sizes),
-                activation=self.activation,
-                dropout=self.dropout,
-                head=self._head,
-            )
-        else:
-            module = self.module(n_features, self.n_classes_)
-            if not isinstance(module, torch.nn.Module):
-                raise TypeError(
-                    "module must build a torch.nn.Module from (n_features, "
-                    f"n_classes); it returned {type(module).__name__}."
-                )
-        optimizer, opt_kwargs = self._optimizer_spec()
-        net = self._net_class(
-            module=module,
-            criterion=ClassWeighted(self._make_loss(class_counts), self.n_classes_),
-            optimizer=optimizer,
-            lr=self.learning_rate_init,
-            max_epochs=self.max_iter,
-            batch_size=batch_size,
-            train_split=None,
-            device=device,
-            verbose=0,
-            **{f"optimizer__{k}": v for k, v in opt_kwargs.items()},
-        )
-        net.initialize()
-        net.criterion_.set_class_weight(self._class_weights(class_counts))
-        if self.logit_adjustment == "loss" and self.tau > 0:
-            prior = self._prior(net.criterion_)
-            net.criterion_.set_logit_offset(self.tau * np.log(prior))
-        return net
-
-    def _check_module_output(self, X):
-        with eval_mode(self.net_.module_), torch.no_grad():
-            out = self.net_.module_(X[:2])
-        if out.ndim != 2 or out.shape[1] != self.n_classes_:
-            raise ValueError(
-                f"module must return logits of shape (n_samples, {self.n_classes_}); "
-                f"it returned shape {tuple(out.shape)}."
-            )
-
-    def _apply_values(self, net, values):
-        """Apply one epoch's schedule values (overridden by SAM for rho, DRW)."""
-        for group in net.optimizer_.param_groups:
-            group["lr"] = values["lr"]
-
-    def _train(self, X, y_enc, sample_weight, device, seed, first, partial):
-        sw = enc.sample_weights(
-            X,
-            y_enc,
-            sample_weight,
-            enc.class_weight_vector(
-                self.classes_, self._static_class_weight(), self.class_counts_
-            ),
-            self.classes_,
-            partial=partial,
-        )
-        batch_size = enc.resolve_batch_size(self.batch_size, X.shape[0])
-        Xt = torch.tensor(X, dtype=torch.float32, device=device)
-        yt = torch.as_tensor(y_enc, dtype=torch.int64, device=device)
-        wt = (
-            None
-            if sw is None
-            else torch.as_tensor(sw, dtype=torch.float32, device=device)
-        )
-        data, valid = _TensorData(Xt, yt, wt), None
-        use_validation = self.early_stopping and not partial
-        eval_rows = None
-        if use_validation:
-            train_idx, valid_idx = enc.validation_split(
-                y_enc, self.validation_fraction, seed
-            )
-            data, valid = data.subset(train_idx), data.subset(valid_idx)
-            eval_rows = valid_idx
-        if first:
-            self.net_ = self._build_net(
-                X.shape[1], self.class_counts_, device, batch_size
-            )
-            self._check_module_output(data.X)
-        elif partial:
-            # New counts: 'balanced' weights follow the accumulated counts.
-            self.net_.criterion_.set_class_weight(
-                self._class_weights(self.class_counts_)
-            )
-        net = self.net_
-        net.batch_size = batch_size
-        epochs = 1 if partial else self.max_iter
-        plan = TrainingPlan(
-            max_iter=self.max_iter,
-            # net_.lr: learning_rate_init at build time, or a later
-            # net_.set_params(lr=...) on a fitted estimator.
-            lr=net.lr,
-            learning_rate=self.learning_rate,
-            warmup_epochs=self.warmup_epochs,
-            convergence=not partial,
-            **self._plan_options(),
-        )
-        stopper = (
-            None
-            if partial
-            else _Stopper(self.tol, self.n_iter_no_change, use_validation)
-        )
-        epochs_before = len(net.history)
-        rng = torch.Generator(device=device).manual_seed(seed)
-        done, interrupted = net.run(
-            data,
-            valid,
-            epochs=epochs,
-            rng=rng,
-            shuffle=self.shuffle,
-            plan=plan,
-            stopper=stopper,
-            apply_values=self._apply_values,
-            on_epoch=self._progress if self.verbose else None,
-        )
-        if stopper is not None:
-            stopper.restore_best(net)
-        if eval_rows is None:
-            eval_rows = self._report_rows(len(y_enc), seed)
-        logits = self._check_finite(X[eval_rows])
-        set_fitted_state(
-            self,
-            net,
-            use_validation=use_validation,
-            partial=partial,
-            since=epochs_before,
-        )
-        self.switch_epoch_ = (
-            None
-            if plan.switch_epoch is None or plan.switch_epoch >= done
-            else epochs_before + plan.switch_epoch
-        )
-        self.stop_reason_ = self._stop_reason(plan, done, epochs, interrupted)
-        set_reports(self, y_enc[eval_rows], logits)
-        self._warn_after_fit(
-            plan, done, epochs, interrupted, partial, y_enc, eval_rows, logits
-        )
-
-    def _report_rows(self, n, seed):
-        if n <= REPORT_ROWS:
-            return np.arange(n)
-        return np.sort(
-            np.random.default_rng(seed).choice(n, REPORT_ROWS, replace=False)
-        )
-
-    @staticmethod
-    def _stop_reason(plan, done, epochs, interrupted):
-        if interrupted:
-            return "interrupted"
-        if plan.stop_reason is not None:
-            return plan.stop_reason
-        return "max_iter" if done == epochs else "interrupted"
-
-    def _warn_after_fit(
-        self, plan, done, epochs, interrupted, partial, y_enc, rows, logits
-    ):
-        name = type(self).__name__
-        if interrupted:
-            warnings.warn(
-                f"Training was interrupted (KeyboardInterrupt) after {done} of "
-                f"{epochs} epochs; the estimator keeps the weights of the last "
-                "completed batch.",
-                RuntimeWarning,
-                stacklevel=5,
-            )
-            return
-        if partial:
-            return
-        phase = plan.phase_warning(done)
-        if phase is not None:
-            warnings.warn(f"{name}: {phase}", ConvergenceWarning, stacklevel=5)
-        elif self.stop_reason_ == "max_iter":
-            warnings.warn(
-                f"{name}: maximum iterations ({epochs}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-        warn_if_collapsed(self, y_enc[rows], logits)
-
-    def _progress(self, row, decision):
-        parts = [f"epoch {row['epoch']:>4d}", f"loss {row['train_loss']:.5f}"]
-        if "valid_bacc" in row:
-            parts.append(f"valid balanced accuracy {row['valid_bacc']:.4f}")
-            parts.append(f"valid loss {row['valid_loss']:.4f}")
-        parts.append(f"lr {row['lr']:.3g}")
-        if "rho" in row:
-            parts.append(f"rho {row['rho']:.3g}")
-        if row.get("drw"):
-            parts.append("DRW on")
-        parts.append(f"{row['dur']:.2f}s")
-        print(" | ".join(parts), flush=True)
-        if decision == "switch":
-            print("final phase starts next epoch (plateau or schedule)", flush=True)
-        elif decision == "stop":
-            print(
-                "training stopped: the stopping rule saw no improvement by tol "
-                f"for {self.n_iter_no_change} epochs",
-                flush=True,
-            )
-        elif row["epoch"] == self.max_iter:
-            print(f"training stopped: max_iter={self.max_iter} reached", flush=True)
-
-    # ------------------------------------------------------------ inference
-    def _check_finite(self, X):
-        """Raise DivergenceError unless the trained state and its logits are finite.
-
-        The per-epoch loss check cannot see weights so large that the logits
-        overflow float32 while the loss stayed finite. Returns the logits of X.
-        """
-        net = self.net_
-        for name, state in (
-            ("weights", net.module_.state_dict()),
-            ("loss state", net.criterion_.state_dict()),
-        ):
-            for key, value in state.items():
-                if value.is_floating_point() and not bool(torch.isfinite(value).all()):
-                    raise DivergenceError(
-                        f"Training diverged: the network's {name} ({key}) are not "
-                        "finite after the last step. Lower learning_rate_init or "
-                        "scale the features (e.g. StandardScaler)."
-                    )
-        logits = self._forward(X)
-        if not np.isfinite(logits).all():
-            raise DivergenceError(
-                "Training diverged: the trained network's outputs (logits) on the "
-                "training data are not finite. Lower learning_rate_init or scale "
-                "the features (e.g. StandardScaler)."
-            )
-        return logits
-
-    def _logits(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        enc.check_float32_range(X)
-        with self._threads():
-            z = self._forward(X)
-        # Finite inputs far outside the training range can still overflow the
-        # float32 forward pass; NaN probabilities must not pass silently.
-        if not np.isfinite(z).all():
-            raise ValueError(
-                "The network's outputs (logits) are not finite for some rows of X: "
-                "the inputs are probably far outside the range seen in training. "
-                "Scale X as the training data was scaled."
-            )
-        return z
-
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        """Decision logits of validated rows, in bounded-memory batches, float64."""
-        net = self.net_
-        module, crit = net.module_, net.criterion_
-        out = np.empty((X.shape[0], self.n_classes_), dtype=np.float64)
-        with eval_mode(module), torch.inference_mode():
-            for start in range(0, X.shape[0], _PREDICT_BATCH):
-                # torch.tensor copies: read-only or F-ordered inputs are fine.
-                xb = torch.tensor(
-                    X[start : start + _PREDICT_BATCH], dtype=torch.float32
-                )
-                z = crit.decision_logits(module(xb.to(net.device)))
-                out[start : start + xb.shape[0]] = z.double().cpu().numpy()
-        if self.logit_adjustment == "post-hoc" and self.tau > 0:
-            out -= self.tau * np.log(self._prior())
-        return out

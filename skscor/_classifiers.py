@@ -79,13 +79,22 @@ class SCoRClassifier(_BaseNetClassifier):
 
     Examples
     --------
-    >>> from sklearn.datasets import load_iris
+    A 95:5 problem; the network trains on standardized features.
+
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skscor import SCoRClassifier
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = SCoRClassifier(hidden_layer_sizes=(32,), max_iter=50,
-    ...                      random_state=0).fit(X, y)
-    >>> clf.predict(X[:3])
-    array([0, 0, 0])
+    >>> X, y = make_classification(n_samples=1000, weights=[0.95], random_state=0)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     SCoRClassifier(hidden_layer_sizes=(32,), learning_rate_init=1e-2,
+    ...                    random_state=0),
+    ... ).fit(X, y)
+    >>> clf[-1].class_counts_
+    array([946.,  54.])
+    >>> bool(clf[-1].disparity_report_.worst_class_recall > 0.9)
+    True
     """
 
     _parameter_constraints = {
@@ -158,12 +167,19 @@ class FocalClassifier(_BaseNetClassifier):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skscor import FocalClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = FocalClassifier(gamma=2.0, hidden_layer_sizes=(32,), max_iter=50,
-    ...                       random_state=0).fit(X, y)
+    >>> clf = make_pipeline(
+    ...     StandardScaler(),
+    ...     FocalClassifier(gamma=2.0, hidden_layer_sizes=(32,),
+    ...                     learning_rate_init=1e-2, random_state=0),
+    ... ).fit(X, y)
     >>> clf.predict_proba(X[:1]).shape
     (1, 3)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
     """
 
     _parameter_constraints = {
@@ -306,13 +322,20 @@ class SAMClassifier(_BaseNetClassifier):
 
     Examples
     --------
+    DRW switches on for the final phase even when the loss plateaus early
+    (``switch_epoch_``); the history records rho per epoch.
+
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skscor import SAMClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = SAMClassifier(rho=0.05, reweighting="drw", hidden_layer_sizes=(32,),
-    ...                     max_iter=30, random_state=0).fit(X, y)
-    >>> clf.net_.history[-1, "rho"]
-    0.05
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = SAMClassifier(rho=0.05, hidden_layer_sizes=(32,),
+    ...                     learning_rate_init=1e-2, random_state=0).fit(X, y)
+    >>> clf.switch_epoch_ is not None and clf.switch_epoch_ < clf.n_iter_
+    True
+    >>> clf.net_.history[-1, "rho"], clf.net_.history[-1, "drw"]
+    (0.05, True)
     """
 
     _parameter_constraints = {
@@ -496,12 +519,16 @@ class MR2Classifier(_BaseNetClassifier):
     Examples
     --------
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from skscor import MR2Classifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = MR2Classifier(hidden_layer_sizes=(32,), max_iter=30,
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = MR2Classifier(hidden_layer_sizes=(32,), learning_rate_init=1e-2,
     ...                     random_state=0).fit(X, y)
     >>> clf.net_.criterion_.class_gamma().shape
     torch.Size([3])
+    >>> bool(clf.disparity_report_.balanced_accuracy > 0.9)
+    True
     """
 
     _parameter_constraints = {

@@ -81,11 +81,20 @@ def warn_if_collapsed(est, y_enc, logits):
             else f"reaches a training balanced accuracy of {bacc:.3f} (chance "
             f"{chance:.3f})"
         )
+        # Suggest only what this estimator does not already do.
+        tries = []
+        if getattr(est, "class_weight", None) is None:
+            tries.append("class_weight='balanced'")
+        if getattr(est, "logit_adjustment", None) is None:
+            tries.append("logit_adjustment='loss'")
+        tries.append(
+            "a larger max_iter or learning_rate_init, and scaled features "
+            "(StandardScaler)"
+        )
         warnings.warn(
             f"{type(est).__name__} {what} on the training data: the network "
-            "collapsed onto the majority. Try class_weight='balanced' or "
-            "logit_adjustment='loss', a larger max_iter or learning_rate_init, "
-            "and scaled features (StandardScaler).",
+            f"collapsed. Try {' or '.join(tries[:-1]) + ', ' if tries[:-1] else ''}"
+            f"{tries[-1]}.",
             CollapseWarning,
             stacklevel=6,
         )

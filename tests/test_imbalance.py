@@ -302,8 +302,12 @@ def test_collapsed_fit_warns():
         n_samples=400, weights=[0.97], class_sep=0.3, flip_y=0, random_state=0
     )
     clf = SCoRClassifier(class_weight=None, max_iter=20, **NET)
-    with pytest.warns(CollapseWarning, match="collapsed onto the majority"):
+    with pytest.warns(CollapseWarning, match="collapsed") as record:
         clf.fit(X, y)
+    # The advice names what this estimator does not already do.
+    message = next(str(w.message) for w in record if w.category is CollapseWarning)
+    assert "class_weight='balanced'" in message
+    assert "logit_adjustment='loss'" in message
     balanced = SCoRClassifier(max_iter=20, **NET)
     with warnings.catch_warnings():
         warnings.simplefilter("error", CollapseWarning)

@@ -1,0 +1,162 @@
+"""Prediction: the decision logits and the public methods built on them."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _encoding as enc
+from .exceptions import DivergenceError
+from .utils._torch import eval_mode
+
+# Rows per forward pass at prediction time: bounds memory on large inputs.
+_PREDICT_BATCH = 8192
+
+
+class _PredictMixin:
+    """``decision_function``, ``predict_proba``, ``predict_log_proba``, ``predict``.
+
+    Every method reads the decision logits of :meth:`_forward`: the network's
+    outputs, through the loss's ``decision_logits`` (LDAM's scale), minus
+    ``tau * log(prior)`` with ``logit_adjustment='post-hoc'``; ``predict`` is
+    the argmax of ``predict_proba`` by construction.
+    """
+
+    def decision_function(self, X):
+        """Decision scores: the logits of the decision rule.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, ``z_1 - z_0`` (the score of ``classes_[1]``, as in
+            scikit-learn); otherwise the logits, float64. With
+            ``logit_adjustment='post-hoc'`` they are adjusted.
+        """
+        z = self._logits(X)
+        if z.shape[1] == 2:
+            return z[:, 1] - z[:, 0]
+        return z
+
+    def predict_log_proba(self, X):
+        """Log of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes), float64
+        """
+        z = self._logits(X)
+        z -= z.max(axis=1, keepdims=True)
+        z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
+        return z
+
+    def predict_proba(self, X):
+        """Class probabilities: the softmax of the decision logits.
+
+        With ``logit_adjustment='post-hoc'`` these are the probabilities
+        under a uniform class prior (the training prior divided out, to the
+        power ``tau``), so that :meth:`predict` stays their argmax.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64
+            Rows sum to one; columns follow ``classes_``.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` is invalid, or the logits of some row are not finite
+            (inputs far outside the training range overflow float32).
+        """
+        # In place: one (n_samples, n_classes) float64 buffer plus row sums.
+        p = self._logits(X)
+        p -= p.max(axis=1, keepdims=True)
+        np.exp(p, out=p)
+        p /= p.sum(axis=1, keepdims=True)
+        return p
+
+    def predict(self, X):
+        """Predicted labels (from ``classes_``): the argmax of ``predict_proba``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        logits = self._logits(X)
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def _check_finite(self, X):
+        """Raise DivergenceError unless the trained state and its logits are finite.
+
+        The per-epoch loss check cannot see weights so large that the logits
+        overflow float32 while the loss stayed finite. Returns the logits of X.
+        """
+        net = self.net_
+        for name, state in (
+            ("weights", net.module_.state_dict()),
+            ("loss state", net.criterion_.state_dict()),
+        ):
+            for key, value in state.items():
+                if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                    raise DivergenceError(
+                        f"Training diverged: the network's {name} ({key}) are not "
+                        "finite after the last step. Lower learning_rate_init or "
+                        "scale the features (e.g. StandardScaler)."
+                    )
+        logits = self._forward(X)
+        if not np.isfinite(logits).all():
+            raise DivergenceError(
+                "Training diverged: the trained network's outputs (logits) on the "
+                "training data are not finite. Lower learning_rate_init or scale "
+                "the features (e.g. StandardScaler)."
+            )
+        return logits
+
+    def _logits(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        enc.check_float32_range(X)
+        with self._threads():
+            z = self._forward(X)
+        # Finite inputs far outside the training range can still overflow the
+        # float32 forward pass; NaN probabilities must not pass silently.
+        if not np.isfinite(z).all():
+            raise ValueError(
+                "The network's outputs (logits) are not finite for some rows of X: "
+                "the inputs are probably far outside the range seen in training. "
+                "Scale X as the training data was scaled."
+            )
+        return z
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        """Decision logits of validated rows, in bounded-memory batches, float64."""
+        net = self.net_
+        module, crit = net.module_, net.criterion_
+        out = np.empty((X.shape[0], self.n_classes_), dtype=np.float64)
+        with eval_mode(module), torch.inference_mode():
+            for start in range(0, X.shape[0], _PREDICT_BATCH):
+                # torch.tensor copies: read-only or F-ordered inputs are fine.
+                xb = torch.tensor(
+                    X[start : start + _PREDICT_BATCH], dtype=torch.float32
+                )
+                z = crit.decision_logits(module(xb.to(net.device)))
+                out[start : start + xb.shape[0]] = z.double().cpu().numpy()
+        if self.logit_adjustment == "post-hoc" and self.tau > 0:
+            out -= self.tau * np.log(self._prior())
+        return out
