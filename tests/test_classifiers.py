@@ -192,9 +192,9 @@ def test_focal_alpha(data):
     cw = FocalClassifier(class_weight={0: 0.1, 1: 0.9}, **SMALL).fit(X, yb)
     np.testing.assert_allclose(a.predict_proba(X), cw.predict_proba(X), rtol=1e-5)
     plain = FocalClassifier(class_weight=None, **SMALL).fit(X, y)
-    per_class = FocalClassifier(
-        alpha=[1.0, 1.0, 5.0], class_weight=None, **SMALL
-    ).fit(X, y)
+    per_class = FocalClassifier(alpha=[1.0, 1.0, 5.0], class_weight=None, **SMALL).fit(
+        X, y
+    )
     assert per_class.predict_proba(X)[:, 2].mean() > plain.predict_proba(X)[:, 2].mean()
     with pytest.raises(ValueError, match="same concept"):
         FocalClassifier(alpha=0.5, class_weight="balanced", **SMALL).fit(X, yb)
