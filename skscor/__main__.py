@@ -252,28 +252,23 @@ def _plot(results, data, path):
     plt.close(fig)
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _at_least_one(cast, what):
+    """An argparse type: ``cast(text)``, refused unless it is at least 1."""
+
+    def parse(text):
+        try:
+            value = cast(text)
+        except ValueError:
+            value = None
+        if value is None or not value >= 1:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _factor(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number >= 1, got {text!r}"
-        ) from None
-    if not value >= 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
+_positive_int = _at_least_one(int, "a positive integer")
+_factor = _at_least_one(float, "a number >= 1")
 
 
 def _methods(text):

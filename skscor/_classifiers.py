@@ -25,6 +25,7 @@ from .optim import SAM
 __all__ = ["SCoRClassifier", "FocalClassifier", "SAMClassifier", "MR2Classifier"]
 
 
+@_docs.fill_doc
 class SCoRClassifier(_BaseNetClassifier):
     __doc__ = f"""Neural classifier trained with the SCoR loss.
 
@@ -72,10 +73,7 @@ class SCoRClassifier(_BaseNetClassifier):
     order (drawn from that generator), so its two halves are the split; with
     ``shuffle=False`` a permutation is drawn per batch.
 
-    References
-    ----------
-    .. [1] A. Erdem and F. B. Tek, "Stochastic Covariance Regularization for
-       Imbalanced Datasets", ICANN 2025, LNCS, pp. 128-140.
+    %(ref_scor)s
 
     Examples
     --------
@@ -118,6 +116,7 @@ class SCoRClassifier(_BaseNetClassifier):
         return SCoRLoss(alpha=self.alpha, label_smoothing=self.label_smoothing)
 
 
+@_docs.fill_doc
 class FocalClassifier(_BaseNetClassifier):
     __doc__ = f"""Neural classifier trained with the focal loss.
 
@@ -159,10 +158,7 @@ class FocalClassifier(_BaseNetClassifier):
     computed from ``log_softmax`` of the logits. The SCoR paper's baseline
     uses ``gamma=2``, the SAM paper's ``gamma=1``.
 
-    References
-    ----------
-    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss
-       for Dense Object Detection", ICCV 2017.
+    %(ref_focal)s
 
     Examples
     --------

@@ -1,5 +1,7 @@
 """Shared numpydoc fragments for the estimators' docstrings."""
 
+import re
+
 BASE_PARAMS = """\
 hidden_layer_sizes : array-like of int, default=(100,)
         Widths of the default MLP's hidden layers (ignored with ``module``).
@@ -127,3 +129,87 @@ classes_ : ndarray of shape (n_classes,)
         held-out split with ``early_stopping=True``, otherwise on the
         training data of the last call (optimistic: use cross-validation
         for an unbiased estimate)."""
+
+
+# ---------------------------------------------------------------- fill_doc
+# Text shared by several docstrings, written once. A docstring line holding only
+# ``%(key)s`` is replaced by DOCS[key], indented like that line (MNE's
+# ``fill_doc`` convention); the estimators' f-string docstrings above cannot
+# hold these because the losses' docstrings are raw strings with LaTeX braces.
+DOCS = {
+    "ref_scor": """\
+References
+----------
+.. [1] A. Erdem and F. B. Tek, "Stochastic Covariance Regularization for
+   Imbalanced Datasets", ICANN 2025, LNCS, pp. 128-140.""",
+    "ref_focal": """\
+References
+----------
+.. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss
+   for Dense Object Detection", ICCV 2017.""",
+    "ref_ldam": """\
+References
+----------
+.. [1] K. Cao, C. Wei, A. Gaidon, N. Arechiga and T. Ma, "Learning
+   Imbalanced Datasets with Label-Distribution-Aware Margin Loss",
+   NeurIPS 2019.""",
+    "ref_vs": """\
+References
+----------
+.. [1] G. R. Kini, O. Paraskevas, S. Oymak and C. Thrampoulidis,
+   "Label-Imbalanced and Group-Sensitive Classification under
+   Overparameterization", NeurIPS 2021.""",
+    "ref_sam_imbalance": """\
+References
+----------
+.. [1] H. Rangwani, S. K. Aithal, M. Mishra and R. V. Babu, "Escaping
+   Saddle Points for Effective Generalization on Class-Imbalanced Data",
+   NeurIPS 2022.""",
+    "ref_mr2": """\
+References
+----------
+.. [1] MR^2, ICLR 2026 (margin and representation regularization for
+   class-imbalanced learning from per-class feature statistics).""",
+    "loss_input_target": """\
+input : Tensor of shape (n_samples, n_classes)
+    Raw logits.
+target : Tensor of shape (n_samples,)
+    Integer class indices.""",
+    "predict_X": """\
+Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Rows to predict, with the features seen in ``fit``.""",
+    "loss_class_weight": """\
+weight : sequence of float or Tensor of shape (n_classes,), optional
+    Per-class weights (e.g. from :func:`drw_weights`), applied as a
+    per-sample factor ``weight[target]`` before the reduction, exactly like
+    ``sample_weight``. This is *not* torch's ``cross_entropy(weight=...)``,
+    whose mean divides by the sum of the weights of the batch.
+sample_weight : Tensor of shape (n_samples,), optional
+    Per-sample weights; ``mean`` is ``(w * l).mean()``, not renormalized.
+reduction : {'mean', 'sum', 'none'}, default='mean'
+    Reduction over the samples.
+
+Returns
+-------
+loss : Tensor
+    A scalar, or shape ``(n_samples,)`` for ``reduction='none'``.""",
+}
+
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)%\((?P<key>\w+)\)s$", re.MULTILINE)
+
+
+def fill_doc(obj):
+    """Fill the ``%(key)s`` lines of ``obj.__doc__`` from :data:`DOCS`.
+
+    An unknown key raises ``KeyError`` at import, so a typo cannot ship.
+    """
+
+    def fill(match):
+        indent = match["indent"]
+        lines = DOCS[match["key"]].splitlines()
+        return "\n".join(indent + line if line else "" for line in lines)
+
+    obj.__doc__ = _PLACEHOLDER.sub(fill, obj.__doc__)
+    return obj

@@ -7,6 +7,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _encoding as enc
+from ._docs import fill_doc
 from .exceptions import DivergenceError
 from .utils._torch import eval_mode
 
@@ -23,12 +24,11 @@ class _PredictMixin:
     the argmax of ``predict_proba`` by construction.
     """
 
+    @fill_doc
     def decision_function(self, X):
         """Decision scores: the logits of the decision rule.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(predict_X)s
 
         Returns
         -------
@@ -42,12 +42,11 @@ class _PredictMixin:
             return z[:, 1] - z[:, 0]
         return z
 
+    @fill_doc
     def predict_log_proba(self, X):
         """Log of :meth:`predict_proba`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(predict_X)s
 
         Returns
         -------
@@ -58,6 +57,7 @@ class _PredictMixin:
         z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
         return z
 
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities: the softmax of the decision logits.
 
@@ -65,9 +65,7 @@ class _PredictMixin:
         under a uniform class prior (the training prior divided out, to the
         power ``tau``), so that :meth:`predict` stays their argmax.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(predict_X)s
 
         Returns
         -------
@@ -87,12 +85,11 @@ class _PredictMixin:
         p /= p.sum(axis=1, keepdims=True)
         return p
 
+    @fill_doc
     def predict(self, X):
         """Predicted labels (from ``classes_``): the argmax of ``predict_proba``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
+        %(predict_X)s
 
         Returns
         -------

@@ -65,12 +65,10 @@ class _Stopper:
         self.patience = n_iter_no_change
         self.use_validation = use_validation
         self.count = 0
-        self.best_loss = None
-        self.best_score = None
-        self.best_vloss = None
-        self.best_key = None
-        self.best_state = None
-        self.best_epoch = None
+        # Best training loss (this phase); best validation balanced accuracy
+        # and loss, their (score, -loss) key, and that epoch's weights.
+        self.best_loss = self.best_score = self.best_vloss = None
+        self.best_key = self.best_state = self.best_epoch = None
 
     def new_phase(self):
         self.count = 0

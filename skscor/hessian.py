@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions, validate_par
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
+from ._docs import fill_doc
 from .utils._optional import import_optional
 from .utils._repr import format_repr, format_table
 from .utils._validation import (
@@ -379,6 +380,7 @@ class _EvalMode:
     | _SOLVER_CONSTRAINTS,
     prefer_skip_nested_validation=True,
 )
+@fill_doc
 def hessian_spectrum(
     module: nn.Module,
     X: Tensor | np.ndarray,
@@ -481,11 +483,7 @@ def hessian_spectrum(
     restored, ``requires_grad`` flags are not changed, and ``.grad`` is never
     written (products use :func:`torch.autograd.grad`).
 
-    References
-    ----------
-    .. [1] H. Rangwani, S. K. Aithal, M. Mishra and R. V. Babu, "Escaping
-       Saddle Points for Effective Generalization on Class-Imbalanced Data",
-       NeurIPS 2022.
+    %(ref_sam_imbalance)s
     .. [2] B. Ghorbani, S. Krishnan and Y. Xiao, "An Investigation into Neural
        Net Optimization via Hessian Eigenvalue Density", ICML 2019.
     .. [3] M. F. Hutchinson, "A stochastic estimator of the trace of the
@@ -644,6 +642,7 @@ def _resolve(estimator, X, y):
     | _SOLVER_CONSTRAINTS,
     prefer_skip_nested_validation=True,
 )
+@fill_doc
 def class_hessian_spectrum(
     estimator,
     X,
@@ -722,11 +721,7 @@ tol, maxiter, batch_size
     and that SAM with high :math:`\\rho` escapes them. See
     :func:`hessian_spectrum` for the numerical method.
 
-    References
-    ----------
-    .. [1] H. Rangwani, S. K. Aithal, M. Mishra and R. V. Babu, "Escaping
-       Saddle Points for Effective Generalization on Class-Imbalanced Data",
-       NeurIPS 2022.
+    %(ref_sam_imbalance)s
 
     Examples
     --------

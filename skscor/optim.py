@@ -17,6 +17,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ._docs import fill_doc
+
 __all__ = [
     "SAM",
     "RhoSchedule",
@@ -459,6 +461,7 @@ class RhoSchedule:
     __hash__ = None  # type: ignore[assignment]
 
 
+@fill_doc
 def rho_schedule(
     kind: str = "constant",
     *,
@@ -493,11 +496,7 @@ def rho_schedule(
         A picklable callable ``schedule(epoch) -> float``, ``epoch`` 0-based;
         epochs past the end keep the last value.
 
-    References
-    ----------
-    .. [1] H. Rangwani, S. K. Aithal, M. Mishra and R. V. Babu, "Escaping
-       Saddle Points for Effective Generalization on Class-Imbalanced Data",
-       NeurIPS 2022.
+    %(ref_sam_imbalance)s
 
     Examples
     --------

@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import validate_params
 from torch import nn
 from torch.nn.utils import parametrize
 
+from ._docs import fill_doc
 from .utils._optional import import_optional
 from .utils._repr import format_repr, format_table
 from .utils._validation import StrictInterval
@@ -307,6 +308,7 @@ def _layer_spectrum(
     },
     prefer_skip_nested_validation=True,
 )
+@fill_doc
 def spectral_report(module: nn.Module, *, rtol: float | None = None) -> SpectralReport:
     """Singular-value report of every weight matrix of a module.
 
@@ -354,10 +356,7 @@ def spectral_report(module: nn.Module, *, rtol: float | None = None) -> Spectral
     entries (a diverged fit) is reported with NaN statistics and
     ``rank == -1`` rather than raising.
 
-    References
-    ----------
-    .. [1] A. Erdem and F. B. Tek, "Stochastic Covariance Regularization for
-       Imbalanced Datasets", ICANN 2025, LNCS, pp. 128-140.
+    %(ref_scor)s
     .. [2] O. Roy and M. Vetterli, "The effective rank: a measure of effective
        dimensionality", EUSIPCO 2007.
 

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ._common import _check_real, _reduce
-from ._interface import BatchContext, Loss
+from ._interface import Loss
 
 __all__ = ["CrossEntropyLoss"]
 
@@ -37,13 +37,7 @@ class CrossEntropyLoss(Loss):
             "label_smoothing", label_smoothing, low=0.0, high=1.0, high_inclusive=False
         )
 
-    def forward(
-        self,
-        input: Tensor,
-        target: Tensor,
-        sample_weight: Tensor | None = None,
-        context: BatchContext | None = None,
-    ) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         if sample_weight is None and self.reduction == "mean":
             # The fused kernel: bit-identical to a hand-written loop's loss.
             return F.cross_entropy(input, target, label_smoothing=self.label_smoothing)

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .._docs import fill_doc
 from ._common import (
     _check_logits_target,
     _check_real,
@@ -20,7 +21,7 @@ from ._common import (
     _per_class_tensor,
     _reduce,
 )
-from ._interface import BatchContext, Loss
+from ._interface import Loss
 
 __all__ = ["focal_loss", "FocalLoss"]
 
@@ -43,6 +44,7 @@ def _check_alpha(alpha: object) -> float | Tensor | None:
 # --------------------------------------------------------------------------
 # focal loss
 # --------------------------------------------------------------------------
+@fill_doc
 def focal_loss(
     input: Tensor,
     target: Tensor,
@@ -104,10 +106,7 @@ def focal_loss(
     (the exact gradient there is zero up to that clamp). For ``gamma=0`` the
     modulating factor is skipped, so the loss is exactly the cross-entropy.
 
-    References
-    ----------
-    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss
-       for Dense Object Detection", ICCV 2017.
+    %(ref_focal)s
 
     Examples
     --------
@@ -168,6 +167,7 @@ def _focal_loss(
     return _reduce(losses, sample_weight, reduction)
 
 
+@fill_doc
 class FocalLoss(Loss):
     r"""Module form of :func:`focal_loss`.
 
@@ -183,12 +183,7 @@ class FocalLoss(Loss):
 
     See Also
     --------
-    focal_loss : Functional form, with the equations.
-
-    References
-    ----------
-    .. [1] T.-Y. Lin, P. Goyal, R. Girshick, K. He and P. Dollar, "Focal Loss
-       for Dense Object Detection", ICCV 2017.
+    focal_loss : Functional form, with the equations and the reference.
 
     Examples
     --------
@@ -216,13 +211,7 @@ class FocalLoss(Loss):
         else:
             self.alpha = checked
 
-    def forward(
-        self,
-        input: Tensor,
-        target: Tensor,
-        sample_weight: Tensor | None = None,
-        context: BatchContext | None = None,
-    ) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         return _focal_loss(
             input, target, self.gamma, self.alpha, sample_weight, self.reduction
         )

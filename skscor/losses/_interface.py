@@ -61,7 +61,11 @@ class Loss(nn.Module):
 
     Subclasses validate their parameters (``reduction`` included) in
     ``__init__`` and implement ``forward(input, target, sample_weight=None,
-    context=None)``. ``needs_features`` declares that the loss reads
+    context=None)``: ``input`` the logits (Tensor, ``(n, K)``), ``target`` the
+    class indices (int64 Tensor, ``(n,)``), ``sample_weight`` None or a Tensor
+    ``(n,)`` of non-negative weights, ``context`` None or a
+    :class:`BatchContext`; the result is a Tensor (a scalar unless
+    ``reduction='none'``). ``needs_features`` declares that the loss reads
     ``context.features``, so that the training loop captures them.
     """
 
@@ -179,13 +183,7 @@ class ClassWeighted(nn.Module):
     def decision_logits(self, logits: Tensor) -> Tensor:
         return self.inner.decision_logits(logits)
 
-    def forward(
-        self,
-        input: Tensor,
-        target: Tensor,
-        sample_weight: Tensor | None = None,
-        context: BatchContext | None = None,
-    ) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         if self._offset:
             input = input + self.logit_offset.to(input.dtype)
         if self._weighted:

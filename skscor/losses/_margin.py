@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .._docs import fill_doc
 from ._common import (
     _check_logits_target,
     _check_real,
@@ -26,7 +27,7 @@ from ._common import (
     _per_class_tensor,
     _reduce,
 )
-from ._interface import BatchContext, Loss
+from ._interface import Loss
 
 __all__ = [
     "effective_number_weights",
@@ -151,6 +152,7 @@ def effective_number_weights(
     return _as_dtype(weights, dtype)
 
 
+@fill_doc
 def drw_weights(
     class_counts: ArrayLike,
     epoch: int,
@@ -184,11 +186,7 @@ def drw_weights(
     weights : Tensor of shape (n_classes,)
         All ones before the switch, :func:`effective_number_weights` after.
 
-    References
-    ----------
-    .. [1] K. Cao, C. Wei, A. Gaidon, N. Arechiga and T. Ma, "Learning
-       Imbalanced Datasets with Label-Distribution-Aware Margin Loss",
-       NeurIPS 2019.
+    %(ref_ldam)s
 
     Examples
     --------
@@ -213,6 +211,7 @@ def drw_weights(
     return weights
 
 
+@fill_doc
 def ldam_margins(
     class_counts: ArrayLike,
     max_margin: float = 0.5,
@@ -242,11 +241,7 @@ def ldam_margins(
 
     A zero count gets ``max_margin`` (module notes).
 
-    References
-    ----------
-    .. [1] K. Cao, C. Wei, A. Gaidon, N. Arechiga and T. Ma, "Learning
-       Imbalanced Datasets with Label-Distribution-Aware Margin Loss",
-       NeurIPS 2019.
+    %(ref_ldam)s
 
     Examples
     --------
@@ -327,6 +322,7 @@ def _vs(
     return _weighted_ce(adjusted, target.long(), weight, sample_weight, reduction)
 
 
+@fill_doc
 def ldam_loss(
     input: Tensor,
     target: Tensor,
@@ -352,20 +348,7 @@ def ldam_loss(
         Margin of the rarest class (see :func:`ldam_margins`).
     scale : float, default=30.0
         Logit scale :math:`s > 0` applied after the margin.
-    weight : sequence of float or Tensor of shape (n_classes,), optional
-        Per-class weights (e.g. from :func:`drw_weights`), applied as a
-        per-sample factor ``weight[target]`` before the reduction, exactly like
-        ``sample_weight``. This is *not* torch's ``cross_entropy(weight=...)``,
-        whose mean divides by the sum of the weights of the batch.
-    sample_weight : Tensor of shape (n_samples,), optional
-        Per-sample weights; ``mean`` is ``(w * l).mean()``, not renormalized.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
-        Reduction over the samples.
-
-    Returns
-    -------
-    loss : Tensor
-        A scalar, or shape ``(n_samples,)`` for ``reduction='none'``.
+    %(loss_class_weight)s
 
     See Also
     --------
@@ -383,11 +366,7 @@ def ldam_loss(
     The inputs are not checked to lie in ``[-1, 1]`` (that would cost a device
     synchronization); with an unnormalized head the margins are meaningless.
 
-    References
-    ----------
-    .. [1] K. Cao, C. Wei, A. Gaidon, N. Arechiga and T. Ma, "Learning
-       Imbalanced Datasets with Label-Distribution-Aware Margin Loss",
-       NeurIPS 2019.
+    %(ref_ldam)s
 
     Examples
     --------
@@ -406,6 +385,7 @@ def ldam_loss(
     return _ldam(input, target, margins, scale, weight_t, sample_weight, reduction)
 
 
+@fill_doc
 def vs_loss(
     input: Tensor,
     target: Tensor,
@@ -421,30 +401,14 @@ def vs_loss(
 
     Parameters
     ----------
-    input : Tensor of shape (n_samples, n_classes)
-        Raw logits.
-    target : Tensor of shape (n_samples,)
-        Integer class indices.
+    %(loss_input_target)s
     class_counts : sequence of float or Tensor of shape (n_classes,)
         Number of training samples of each class.
     gamma : float, default=0.3
         Exponent of the multiplicative adjustment (``>= 0``).
     tau : float, default=1.0
         Strength of the additive (logit-adjustment) term (``>= 0``).
-    weight : sequence of float or Tensor of shape (n_classes,), optional
-        Per-class weights (e.g. from :func:`drw_weights`), applied as a
-        per-sample factor ``weight[target]`` before the reduction, exactly like
-        ``sample_weight``. This is *not* torch's ``cross_entropy(weight=...)``,
-        whose mean divides by the sum of the weights of the batch.
-    sample_weight : Tensor of shape (n_samples,), optional
-        Per-sample weights; ``mean`` is ``(w * l).mean()``, not renormalized.
-    reduction : {'mean', 'sum', 'none'}, default='mean'
-        Reduction over the samples.
-
-    Returns
-    -------
-    loss : Tensor
-        A scalar, or shape ``(n_samples,)`` for ``reduction='none'``.
+    %(loss_class_weight)s
 
     See Also
     --------
@@ -462,11 +426,7 @@ def vs_loss(
     A zero count is treated as the smallest positive count (module notes), so
     the offsets stay finite.
 
-    References
-    ----------
-    .. [1] G. R. Kini, O. Paraskevas, S. Oymak and C. Thrampoulidis,
-       "Label-Imbalanced and Group-Sensitive Classification under
-       Overparameterization", NeurIPS 2021.
+    %(ref_vs)s
 
     Examples
     --------
@@ -510,6 +470,7 @@ class _ClassWeightMixin:
         self.weight = new
 
 
+@fill_doc
 class LDAMLoss(_ClassWeightMixin, Loss):
     r"""Module form of :func:`ldam_loss`.
 
@@ -534,11 +495,7 @@ class LDAMLoss(_ClassWeightMixin, Loss):
     weight : Tensor of shape (n_classes,)
         Buffer with the per-class weights (ones when not given).
 
-    References
-    ----------
-    .. [1] K. Cao, C. Wei, A. Gaidon, N. Arechiga and T. Ma, "Learning
-       Imbalanced Datasets with Label-Distribution-Aware Margin Loss",
-       NeurIPS 2019.
+    %(ref_ldam)s
 
     Examples
     --------
@@ -573,13 +530,7 @@ class LDAMLoss(_ClassWeightMixin, Loss):
         self.register_buffer("weight", torch.ones_like(margins))
         self.set_class_weight(weight)
 
-    def forward(
-        self,
-        input: Tensor,
-        target: Tensor,
-        sample_weight: Tensor | None = None,
-        context: BatchContext | None = None,
-    ) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         return _ldam(
             input,
             target,
@@ -601,6 +552,7 @@ class LDAMLoss(_ClassWeightMixin, Loss):
         )
 
 
+@fill_doc
 class VSLoss(_ClassWeightMixin, Loss):
     r"""Module form of :func:`vs_loss`.
 
@@ -627,11 +579,7 @@ class VSLoss(_ClassWeightMixin, Loss):
     weight : Tensor of shape (n_classes,)
         Buffer with the per-class weights (ones when not given).
 
-    References
-    ----------
-    .. [1] G. R. Kini, O. Paraskevas, S. Oymak and C. Thrampoulidis,
-       "Label-Imbalanced and Group-Sensitive Classification under
-       Overparameterization", NeurIPS 2021.
+    %(ref_vs)s
 
     Examples
     --------
@@ -667,13 +615,7 @@ class VSLoss(_ClassWeightMixin, Loss):
         self.register_buffer("weight", torch.ones_like(logit_scale))
         self.set_class_weight(weight)
 
-    def forward(
-        self,
-        input: Tensor,
-        target: Tensor,
-        sample_weight: Tensor | None = None,
-        context: BatchContext | None = None,
-    ) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         return _vs(
             input,
             target,

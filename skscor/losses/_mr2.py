@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .._docs import fill_doc
 from ._common import _check_logits_target, _check_real, _check_sample_weight, _reduce
 from ._interface import BatchContext, Loss
 
@@ -53,6 +54,7 @@ def _class_counts(target: Tensor, n_classes: int, dtype: torch.dtype) -> Tensor:
     )
 
 
+@fill_doc
 def mr2_representation_term(
     features: Tensor,
     target: Tensor,
@@ -94,12 +96,8 @@ def mr2_representation_term(
     distances come from the Gram matrix (clamped at zero), and
     :math:`\log(1 + \sum \exp)` is a ``logsumexp`` with the diagonal standing
     for the 1, so it is finite for identical features. Cost: :math:`O(N^2 D)`
-    time and :math:`O(N^2)` memory for a batch of :math:`N`.
-
-    References
-    ----------
-    .. [1] MR^2, ICLR 2026 (margin and representation regularization for
-       class-imbalanced learning from per-class feature statistics).
+    time and :math:`O(N^2)` memory for a batch of :math:`N`. The term is
+    defined in the MR2 paper (see :class:`MR2Loss` for the reference).
 
     Examples
     --------
@@ -139,6 +137,7 @@ def mr2_representation_term(
     return per_sample.sum() * (dim / (10.0 * n_classes))
 
 
+@fill_doc
 class MR2Loss(Loss):
     r"""MR^2 loss: margin-scaled cross-entropy plus a representation term.
 
@@ -221,10 +220,7 @@ class MR2Loss(Loss):
     :math:`\bar s` is not overwritten by 0, norms are squared L2 (not p=5), and
     the averages are not reset each epoch.
 
-    References
-    ----------
-    .. [1] MR^2, ICLR 2026 (margin and representation regularization for
-       class-imbalanced learning from per-class feature statistics).
+    %(ref_mr2)s
 
     Examples
     --------
@@ -334,6 +330,7 @@ class MR2Loss(Loss):
         total = torch.where(has_v, self.ema_v, torch.zeros_like(self.ema_v)).sum()
         return total / n.clamp(min=1.0)
 
+    @fill_doc
     def forward(
         self,
         input: Tensor,
@@ -346,10 +343,7 @@ class MR2Loss(Loss):
 
         Parameters
         ----------
-        input : Tensor of shape (n_samples, n_classes)
-            Raw logits.
-        target : Tensor of shape (n_samples,)
-            Integer class indices.
+        %(loss_input_target)s
         features : Tensor of shape (n_samples, n_features), optional
             Penultimate features (the input of the last linear layer); taken
             from ``context.features`` when not given.

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from .._docs import fill_doc
 from ._common import _check_real, _reduce
 from ._interface import BatchContext, Loss
 
@@ -74,6 +75,7 @@ def scor_penalty(
     return torch.linalg.matrix_norm(a.T @ b)
 
 
+@fill_doc
 def scor_loss(
     input: Tensor,
     target: Tensor,
@@ -88,10 +90,7 @@ def scor_loss(
 
     Parameters
     ----------
-    input : Tensor of shape (n_samples, n_classes)
-        Raw logits.
-    target : Tensor of shape (n_samples,)
-        Integer class indices.
+    %(loss_input_target)s
     alpha : float, default=1e-4
         Strength of the covariance penalty. ``alpha=0`` is plain cross-entropy.
     label_smoothing : float, default=0.0
@@ -121,10 +120,7 @@ def scor_loss(
     :math:`\|Z^\top Z\|_F` for an odd batch. The penalty is not divided by the
     batch size and the norm is not squared, as in the paper.
 
-    References
-    ----------
-    .. [1] A. Erdem and F. B. Tek, "Stochastic Covariance Regularization for
-       Imbalanced Datasets", ICANN 2025, LNCS, pp. 128-140.
+    %(ref_scor)s
 
     Examples
     --------
@@ -190,13 +186,7 @@ class SCoRLoss(Loss):
             "label_smoothing", label_smoothing, low=0.0, high=1.0, high_inclusive=False
         )
 
-    def forward(
-        self,
-        input: Tensor,
-        target: Tensor,
-        sample_weight: Tensor | None = None,
-        context: BatchContext | None = None,
-    ) -> Tensor:
+    def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         ctx = context if context is not None else BatchContext()
         if self.reduction == "sum":
             ce = F.cross_entropy(
