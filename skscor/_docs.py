@@ -1,4 +1,4 @@
-"""Shared numpydoc fragments for the estimators' docstrings."""
+"""Docstring text shared by several objects: estimator fragments and fill_doc."""
 
 import re
 

@@ -20,17 +20,8 @@ FAST = {"hidden_layer_sizes": (16,), "max_iter": 30, "learning_rate_init": 1e-2}
 
 
 @pytest.fixture(scope="module")
-def data():
-    X, y = make_classification(
-        n_samples=240,
-        n_features=6,
-        n_informative=4,
-        n_classes=3,
-        n_clusters_per_class=1,
-        weights=[0.6, 0.3, 0.1],
-        random_state=0,
-    )
-    return StandardScaler().fit_transform(X).astype(np.float32), y
+def data(imbalanced_classification):
+    return imbalanced_classification
 
 
 @pytest.fixture(scope="module")

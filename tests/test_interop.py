@@ -10,31 +10,21 @@ import pytest
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import make_classification
 from sklearn.model_selection import cross_val_predict, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
 from skscor.metrics import worst_class_recall_scorer
+from skscor.utils._testing import SMALL, imbalanced_classification
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-SMALL = {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0}
 
 
 @pytest.fixture(scope="module")
 def data():
-    X, y = make_classification(
-        n_samples=300,
-        n_features=6,
-        n_informative=4,
-        n_classes=3,
-        n_clusters_per_class=1,
-        weights=[0.6, 0.3, 0.1],
-        random_state=0,
-    )
-    return X.astype(np.float32), y
+    # Unstandardized: the pipelines below scale inside each fold.
+    return imbalanced_classification(300, standardize=False)
 
 
 def test_calibrated_classifier(data):
