@@ -293,7 +293,9 @@ class SAMClassifier(_BaseNetClassifier):
     a constant ``rho`` (``reweighting='drw'``, ``class_weight='balanced'``);
     the paper's CIFAR-LT recipe is
     ``SAMClassifier(loss='ldam', rho_schedule='step', optimizer='sgd',
-    learning_rate='step', warmup_epochs=5)``, and plain SAM is
+    learning_rate_init=0.1, weight_decay=2e-4, learning_rate='step',
+    warmup_epochs=5)`` (its step decay is x0.1 then x0.01 here, where the
+    paper's x0.01 then x0.0001 is for 200 CIFAR epochs), and plain SAM is
     ``SAMClassifier(reweighting=None, class_weight=None)``.
 
     With class weights :math:`w_c \\propto (1-\\beta)/(1-\\beta^{{n_c}})`,

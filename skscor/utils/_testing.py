@@ -113,9 +113,10 @@ VARIANTS: dict[str, Variant] = {
     "sam-ldam-drw": Variant(
         SAMClassifier,
         {"loss": "ldam", "reweighting": "drw", "rho_schedule": "step",
-         "optimizer": "sgd", "learning_rate": "step", "warmup_epochs": 5},
+         "optimizer": "sgd", "learning_rate_init": 0.1, "weight_decay": 2e-4,
+         "learning_rate": "step", "warmup_epochs": 5},
         "the SAM imbalance paper's recipe: LDAM-DRW, step rho schedule, SGD "
-        "with warm-up and step decay", "paper"),
+        "(lr 0.1, weight decay 2e-4) with warm-up and step decay", "paper"),
     "sam+vs": Variant(
         SAMClassifier, {"loss": "vs"},
         "SAM with the VS loss at its paper's defaults (gamma=0.3, tau=1)",
