@@ -166,23 +166,30 @@ class SAM(torch.optim.Optimizer):
         self.param_groups = self.base_optimizer.param_groups
         self.defaults.update(self.base_optimizer.defaults)
         self._perturbed = False
+        # (params, copies of w) per group while the weights sit at w + e.
+        self._backup = None
 
     # -- the two half steps --------------------------------------------------
+    def _with_grad(self, group) -> tuple[list[Tensor], list[Tensor]]:
+        params = [p for p in group["params"] if p.grad is not None]
+        return params, [p.grad for p in params]
+
     @torch.no_grad()
     def _grad_norm(self) -> Tensor:
+        # Multi-tensor (foreach) kernels: one call per group instead of one
+        # small op per parameter (benchmarks/README.md, "SAM").
         norms = []
-        device = None
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if device is None:
-                    device = p.grad.device
-                g = p.grad * p.abs() if group["adaptive"] else p.grad
-                norms.append(torch.linalg.vector_norm(g).to(device))
+            params, grads = self._with_grad(group)
+            if not params:
+                continue
+            if group["adaptive"]:
+                grads = torch._foreach_mul(grads, torch._foreach_abs(params))
+            norms.extend(torch._foreach_norm(grads))
         if not norms:
             return torch.zeros(())
-        return torch.linalg.vector_norm(torch.stack(norms))
+        device = norms[0].device
+        return torch.linalg.vector_norm(torch.stack([n.to(device) for n in norms]))
 
     @torch.no_grad()
     def first_step(self, zero_grad: bool = False) -> None:
@@ -198,17 +205,19 @@ class SAM(torch.optim.Optimizer):
                 "first_step called twice without second_step in between."
             )
         grad_norm = self._grad_norm()
+        self._backup = []
         for group in self.param_groups:
             rho = _check_rho(group["rho"], "param group rho")
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                scale = rho / (grad_norm.to(p.device) + _EPS)
-                e_w = p.grad * scale.to(p.dtype)
-                if group["adaptive"]:
-                    e_w = e_w * p.pow(2)
-                self.state[p]["old_p"] = p.detach().clone()
-                p.add_(e_w)
+            params, grads = self._with_grad(group)
+            if not params:
+                continue
+            scale = (rho / (grad_norm + _EPS)).to(params[0].device, params[0].dtype)
+            e_w = torch._foreach_mul(grads, scale)
+            if group["adaptive"]:
+                torch._foreach_mul_(e_w, torch._foreach_mul(params, params))
+            # w itself, not w + e - e: restoring by subtraction is not exact.
+            self._backup.append((params, [p.detach().clone() for p in params]))
+            torch._foreach_add_(params, e_w)
         self._perturbed = True
         if zero_grad:
             self.zero_grad()
@@ -247,11 +256,9 @@ class SAM(torch.optim.Optimizer):
         self.zero_grad()
 
     def _restore_weights(self) -> None:
-        for group in self.param_groups:
-            for p in group["params"]:
-                old = self.state[p].pop("old_p", None)
-                if old is not None:
-                    p.copy_(old)
+        for params, old in self._backup or ():
+            torch._foreach_copy_(params, old)
+        self._backup = None
         self._perturbed = False
 
     @torch.no_grad()
