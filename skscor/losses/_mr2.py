@@ -118,18 +118,22 @@ def mr2_representation_term(
         s_bar = s_bar.detach().reshape(()).to(features.dtype)
     else:
         s_bar = _check_real("s_bar", s_bar, low=0.0)
-    n, dim = features.shape
+    dim = features.shape[1]
     target = target.long()
-    sq_norms = features.pow(2).sum(1)
-    dist = (sq_norms[:, None] + sq_norms[None, :] - 2.0 * features @ features.T).clamp(
-        min=0.0
-    )
-    scores = (dist - 2.0 * s_bar) / (10.0 * dim)
-    same = target[:, None] == target[None, :]
-    scores = scores.masked_fill(~same, float("-inf"))
+    # Few passes over the (n, n) matrix (it dominates the cost): with
+    # c_i = (||h_i||^2 - s_bar) / (10 D), the score (||h_i - h_j||^2 - 2 s_bar)
+    # / (10 D) is c_i + c_j - 2 h_i.h_j / (10 D), one addmm; clamping the
+    # squared distance at zero (rounding) is clamping the score at its value
+    # for a zero distance.
+    inv = 1.0 / (10.0 * dim)
+    c = (features.pow(2).sum(1) - s_bar) * inv
+    scores = torch.addmm(c[:, None] + c[None, :], features, features.T, alpha=-2 * inv)
+    floor = -2.0 * inv * s_bar
+    scores = torch.clamp(scores, min=floor)
+    scores = scores.masked_fill(target[:, None] != target[None, :], float("-inf"))
     # The diagonal (j == i, excluded from the sum) becomes exp(0) = the "1 +".
-    eye = torch.eye(n, dtype=torch.bool, device=features.device)
-    per_sample = torch.logsumexp(scores.masked_fill(eye, 0.0), dim=1)
+    scores.diagonal().zero_()
+    per_sample = torch.logsumexp(scores, dim=1)
     counts = _class_counts(target, n_classes, features.dtype)[target]
     per_sample = torch.where(
         counts >= 2, per_sample / counts, torch.zeros_like(per_sample)
