@@ -154,6 +154,7 @@ class _PredictMixin:
                 )
                 z = crit.decision_logits(module(xb.to(net.device)))
                 out[start : start + xb.shape[0]] = z.double().cpu().numpy()
-        if self.logit_adjustment == "post-hoc" and self.tau > 0:
-            out -= self.tau * np.log(self._prior())
+        shift = self._posthoc_shift()
+        if shift is not None:
+            out += shift
         return out

@@ -33,9 +33,9 @@ def set_fitted_state(est, net, *, use_validation, partial, since=0):
         # Validation scores of this call only (a warm start may not validate).
         rows = [row for row in history[since:] if "valid_bacc" in row]
         est.validation_scores_ = [float(row["valid_bacc"]) for row in rows]
-        est.best_validation_score_ = (
-            max(est.validation_scores_) if est.validation_scores_ else None
-        )
+        # The restored epoch is the first with the lowest validation loss.
+        best = min(rows, key=lambda row: row["valid_loss"], default=None)
+        est.best_validation_score_ = None if best is None else float(best["valid_bacc"])
     elif not partial:
         est.validation_scores_ = None
         est.best_validation_score_ = None

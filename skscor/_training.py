@@ -40,6 +40,12 @@ class _TrainingMixin:
         mass = np.maximum(mass, 1e-12 * mass.max())
         return mass / mass.sum()
 
+    def _posthoc_shift(self):
+        """``-tau * log(prior)`` of the post-hoc logit adjustment, or None."""
+        if self.logit_adjustment != "post-hoc" or self.tau == 0:
+            return None
+        return -self.tau * np.log(self._prior())
+
     def _build_net(self, n_features, class_counts, device, batch_size):
         if self.module is None:
             module = MLP(
@@ -159,6 +165,8 @@ class _TrainingMixin:
             stopper=stopper,
             apply_values=self._apply_values,
             on_epoch=self._progress if self.verbose else None,
+            # A callable: the prior moves when DRW changes the class weights.
+            valid_shift=self._posthoc_shift,
         )
         if stopper is not None:
             stopper.restore_best(net)

@@ -179,10 +179,32 @@ def test_early_stopping_restores_the_best_epoch(imbalanced):
     ).fit(X, y)
     scores = clf.validation_scores_
     losses = clf.net_.history[:, "valid_loss"]
-    best = max(range(len(scores)), key=lambda i: (scores[i], -losses[i]))
-    assert best < len(scores) - 1  # it stopped after a worse epoch
+    best = int(np.argmin(losses))  # the class-balanced validation loss
+    assert best < len(scores) - 1  # it stopped after worse epochs
+    assert clf.best_validation_score_ == scores[best]
     # the disparity report scores the restored weights on the validation rows
     assert clf.disparity_report_.balanced_accuracy == pytest.approx(scores[best])
+
+
+def test_early_stopping_validates_the_post_hoc_decisions(imbalanced):
+    # The validation balanced accuracy is that of the adjusted decision rule:
+    # the disparity report (predict's rule, restored weights, validation rows)
+    # agrees with the restored epoch's recorded score.
+    X, y = imbalanced
+    clf = SCoRClassifier(
+        early_stopping=True,
+        class_weight=None,
+        logit_adjustment="post-hoc",
+        max_iter=40,
+        **NET,
+    ).fit(X, y)
+    assert clf.disparity_report_.balanced_accuracy == pytest.approx(
+        clf.best_validation_score_
+    )
+    plain = SCoRClassifier(
+        early_stopping=True, class_weight=None, max_iter=40, **NET
+    ).fit(X, y)
+    assert clf.validation_scores_ != plain.validation_scores_
 
 
 def test_early_stopping_is_not_fooled_by_a_flat_start(imbalanced):
