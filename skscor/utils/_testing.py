@@ -96,9 +96,16 @@ VARIANTS: dict[str, Variant] = {
     "focal": Variant(
         FocalClassifier, {},
         "focal loss at its defaults", "recommended"),
+    "focal-paper": Variant(
+        FocalClassifier, {"gamma": 2.0, "class_weight": None},
+        "focal loss as in its paper: gamma=2, no class weights", "paper"),
     "scor": Variant(
         SCoRClassifier, {},
         "SCoR at its defaults", "recommended"),
+    "scor-paper": Variant(
+        SCoRClassifier, {"class_weight": None},
+        "SCoR as in its paper: unweighted cross-entropy plus the penalty",
+        "paper"),
     "scor+ls": Variant(
         SCoRClassifier, {"label_smoothing": 0.1},
         "SCoR+LS (label smoothing 0.1) with the defaults' class weights",
@@ -124,6 +131,10 @@ VARIANTS: dict[str, Variant] = {
     "mr2": Variant(
         MR2Classifier, {},
         "MR2 at its defaults", "recommended"),
+    "mr2-paper": Variant(
+        MR2Classifier, {"class_weight": None},
+        "MR2 as in its paper: margins and representation term, no class "
+        "weights", "paper"),
 }
 # fmt: on
 
