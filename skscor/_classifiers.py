@@ -464,7 +464,7 @@ class SAMClassifier(_BaseNetClassifier):
         if self.reweighting == "drw":
             crit = net.criterion_
             want = values["drw"]
-            if want != bool(crit._weighted):
+            if want != crit.weighted:
                 weights = self._drw_weights(self.class_counts_) if want else None
                 crit.set_class_weight(weights)
 

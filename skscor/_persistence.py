@@ -82,7 +82,13 @@ def load_weights(est, f):
         device = resolve_device(est.device)
         batch_size = resolve_batch_size(est.batch_size, int(counts.sum()))
         try:
-            net = est._build_net(est.n_features_in_, counts, device, batch_size)
+            net = est._build_net(
+                est.n_features_in_,
+                counts,
+                device,
+                batch_size,
+                est._class_weights(counts),
+            )
             net.module_.load_state_dict(payload["module"])
             net.criterion_.load_state_dict(payload["criterion"])
         except (RuntimeError, KeyError) as err:

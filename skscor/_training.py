@@ -46,7 +46,7 @@ class _TrainingMixin:
             return None
         return -self.tau * np.log(self._prior())
 
-    def _build_net(self, n_features, class_counts, device, batch_size):
+    def _build_net(self, n_features, class_counts, device, batch_size, class_weight):
         if self.module is None:
             module = MLP(
                 n_features,
@@ -77,7 +77,7 @@ class _TrainingMixin:
             **{f"optimizer__{k}": v for k, v in opt_kwargs.items()},
         )
         net.initialize()
-        net.criterion_.set_class_weight(self._class_weights(class_counts))
+        net.criterion_.set_class_weight(class_weight)
         if self.logit_adjustment == "loss" and self.tau > 0:
             prior = self._prior(net.criterion_)
             net.criterion_.set_logit_offset(self.tau * np.log(prior))
@@ -98,15 +98,11 @@ class _TrainingMixin:
             group["lr"] = values["lr"]
 
     def _train(self, X, y_enc, sample_weight, device, seed, first, partial):
+        # The loss's per-class weights, from the counts so far ('balanced'
+        # follows the accumulated counts of partial_fit).
+        class_weight = self._class_weights(self.class_counts_)
         sw = enc.sample_weights(
-            X,
-            y_enc,
-            sample_weight,
-            enc.class_weight_vector(
-                self.classes_, self._static_class_weight(), self.class_counts_
-            ),
-            self.classes_,
-            partial=partial,
+            X, y_enc, sample_weight, class_weight, self.classes_, partial=partial
         )
         batch_size = enc.resolve_batch_size(self.batch_size, X.shape[0])
         Xt = torch.tensor(X, dtype=torch.float32, device=device)
@@ -127,14 +123,11 @@ class _TrainingMixin:
             eval_rows = valid_idx
         if first:
             self.net_ = self._build_net(
-                X.shape[1], self.class_counts_, device, batch_size
+                X.shape[1], self.class_counts_, device, batch_size, class_weight
             )
             self._check_module_output(data.X)
         elif partial:
-            # New counts: 'balanced' weights follow the accumulated counts.
-            self.net_.criterion_.set_class_weight(
-                self._class_weights(self.class_counts_)
-            )
+            self.net_.criterion_.set_class_weight(class_weight)
         net = self.net_
         net.batch_size = batch_size
         epochs = 1 if partial else self.max_iter

@@ -134,6 +134,11 @@ class ClassWeighted(nn.Module):
         self._offset = False
 
     @property
+    def weighted(self) -> bool:
+        """Whether some class weight differs from one (read without a sync)."""
+        return self._weighted
+
+    @property
     def needs_features(self) -> bool:
         return getattr(self.inner, "needs_features", False)
 
