@@ -103,6 +103,7 @@ class _SkNet(NeuralNet):
     # features are per batch.
     _rng = None
     _ctx = None
+    _params = ()
 
     def get_default_callbacks(self):
         # The loop below records history itself; skorch's callbacks are unused.
@@ -125,7 +126,10 @@ class _SkNet(NeuralNet):
     def _step(self, X, y, w):
         """One optimizer step; returns the detached loss (no host sync)."""
         opt = self.optimizer_
-        opt.zero_grad(set_to_none=True)
+        # What zero_grad(set_to_none=True) does, without its profiler record
+        # and dynamo guard (about 80 us a step, 3% of a small step).
+        for p in self._params:
+            p.grad = None
         loss = self.criterion_(self.module_(X), y, sample_weight=w, context=self._ctx)
         loss.backward()
         opt.step()
@@ -158,6 +162,7 @@ class _SkNet(NeuralNet):
         module = self.module_
         device = train.X.device
         self._rng = rng
+        self._params = [p for g in self.optimizer_.param_groups for p in g["params"]]
         self._ctx = BatchContext(generator=rng, shuffled=bool(shuffle))
         hook = self._feature_hook()
         n, bs = len(train), int(self.batch_size)
@@ -218,6 +223,7 @@ class _SkNet(NeuralNet):
         finally:
             self._rng = None
             self._ctx = None
+            self._params = ()
             if hook is not None:
                 hook.remove()
         return done, interrupted
@@ -274,7 +280,7 @@ class _SkNet(NeuralNet):
 
     def __getstate__(self):
         state = super().__getstate__()
-        for key in ("_rng", "_ctx", "_perturbed_total"):
+        for key in ("_rng", "_ctx", "_params", "_perturbed_total"):
             state.pop(key, None)
         return state
 

@@ -98,11 +98,16 @@ class _TrainingMixin:
             group["lr"] = values["lr"]
 
     def _train(self, X, y_enc, sample_weight, device, seed, first, partial):
-        # The loss's per-class weights, from the counts so far ('balanced'
-        # follows the accumulated counts of partial_fit).
+        # The loss's per-class weights now, from the counts so far ('balanced'
+        # follows the accumulated counts of partial_fit)...
         class_weight = self._class_weights(self.class_counts_)
+        # ...and the ones asked for, validated up front (DRW defers them to its
+        # final phase): they must leave two classes with positive weight.
+        requested = enc.class_weight_vector(
+            self.classes_, self._static_class_weight(), self.class_counts_
+        )
         sw = enc.sample_weights(
-            X, y_enc, sample_weight, class_weight, self.classes_, partial=partial
+            X, y_enc, sample_weight, requested, self.classes_, partial=partial
         )
         batch_size = enc.resolve_batch_size(self.batch_size, X.shape[0])
         Xt = torch.tensor(X, dtype=torch.float32, device=device)

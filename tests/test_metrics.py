@@ -1,5 +1,6 @@
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -235,3 +236,38 @@ def test_get_scorer():
     assert get_scorer("accuracy") is not None  # falls back to sklearn's names
     with pytest.raises(ValueError):
         get_scorer("no_such_scorer")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_report_aggregates_match_sklearn_and_imblearn(seed):
+    # macro-F1 and the geometric mean come from the report's counts; check them
+    # against the libraries' own functions on random labels, with sample
+    # weights, a class absent from y_true and predictions of an extra label.
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(seed)
+    labels = np.array(["a", "b", "c", "d"])
+    y_true = rng.choice(labels[:3], size=60, p=[0.7, 0.2, 0.1])
+    y_pred = np.where(rng.random(60) < 0.6, y_true, rng.choice(labels, size=60))
+    weights = None if seed % 2 else rng.uniform(0.1, 2.0, size=60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        report = class_disparity(y_true, y_pred, labels=labels, sample_weight=weights)
+    present = labels[:3]
+    assert report.macro_f1 == pytest.approx(
+        f1_score(
+            y_true,
+            y_pred,
+            labels=present,
+            average="macro",
+            sample_weight=weights,
+            zero_division=0.0,
+        ),
+        rel=1e-12,
+    )
+    assert report.geometric_mean == pytest.approx(
+        geometric_mean_score(
+            y_true, y_pred, labels=present, average="multiclass", sample_weight=weights
+        ),
+        rel=1e-12,
+    )
