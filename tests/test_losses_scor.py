@@ -158,6 +158,12 @@ def test_module_matches_function_and_repr():
     assert "alpha=0.2" in repr(crit)
 
 
+def test_second_derivatives_for_hessian_vector_products():
+    # skscor.hessian differentiates the loss twice.
+    z = torch.randn(8, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(lambda t: scor_penalty(t, permute=False), (z,))
+
+
 def test_zero_logits_have_finite_gradient():
     z = torch.zeros(4, 3, requires_grad=True)
     scor_loss(z, torch.tensor([0, 1, 2, 0]), alpha=1.0).backward()
