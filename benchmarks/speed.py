@@ -722,7 +722,7 @@ def bench_small(cfg, device, results):
     X, y = make_data(n, cfg["features"], cfg["classes"], seed=2)
     small = dict(cfg, batch_size=200)
     methods = fit_methods(small, device, epochs=epochs, hidden=(100,), names=("ce",))
-    times, _ = alternate(methods, X, y, max(cfg["repeats"], 5), device)
+    times, _ = alternate(methods, X, y, cfg["repeats"], device)
     rows = [
         [
             name,
@@ -780,7 +780,7 @@ def bench_threads(cfg, device, results):
         "auto": fit((100,), "auto", tc["rows"]),
         f"torch's {default}": fit((100,), None, tc["rows"]),
     }
-    repeats = max(cfg["repeats"], 3)
+    repeats = cfg["repeats"]
     alone, _ = alternate(small, None, None, repeats, device)
     busy = _spin()
     try:
