@@ -52,10 +52,7 @@ class _PredictMixin:
         -------
         log_proba : ndarray of shape (n_samples, n_classes), float64
         """
-        z = self._logits(X)
-        z -= z.max(axis=1, keepdims=True)
-        z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
-        return z
+        return self._logits(X, finish=_log_softmax_)
 
     @fill_doc
     def predict_proba(self, X):
@@ -78,12 +75,7 @@ class _PredictMixin:
             If ``X`` is invalid, or the logits of some row are not finite
             (inputs far outside the training range overflow float32).
         """
-        # In place: one (n_samples, n_classes) float64 buffer plus row sums.
-        p = self._logits(X)
-        p -= p.max(axis=1, keepdims=True)
-        np.exp(p, out=p)
-        p /= p.sum(axis=1, keepdims=True)
-        return p
+        return self._logits(X, finish=_softmax_)
 
     @fill_doc
     def predict(self, X):
@@ -125,27 +117,26 @@ class _PredictMixin:
             )
         return logits
 
-    def _logits(self, X) -> np.ndarray:
+    def _logits(self, X, finish=None) -> np.ndarray:
+        """Validated decision logits of ``X``, ``finish``-ed in place per batch."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         enc.check_float32_range(X)
         with self._threads():
-            z = self._forward(X)
-        # Finite inputs far outside the training range can still overflow the
-        # float32 forward pass; NaN probabilities must not pass silently.
-        if not np.isfinite(z).all():
-            raise ValueError(
-                "The network's outputs (logits) are not finite for some rows of X: "
-                "the inputs are probably far outside the range seen in training. "
-                "Scale X as the training data was scaled."
-            )
-        return z
+            return self._forward(X, finish=finish, check=True)
 
-    def _forward(self, X: np.ndarray) -> np.ndarray:
-        """Decision logits of validated rows, in bounded-memory batches, float64."""
+    def _forward(self, X: np.ndarray, *, finish=None, check=False) -> np.ndarray:
+        """Decision logits of validated rows, in bounded-memory batches, float64.
+
+        ``finish(block)`` transforms each batch's rows of the output in place
+        (the softmax of predict_proba): no temporary of the output's size, so
+        the peak stays near the output itself (benchmarks/README.md).
+        ``check`` refuses non-finite logits before they are finished.
+        """
         net = self.net_
         module, crit = net.module_, net.criterion_
         out = np.empty((X.shape[0], self.n_classes_), dtype=np.float64)
+        shift = self._posthoc_shift()
         with eval_mode(module), torch.inference_mode():
             for start in range(0, X.shape[0], _PREDICT_BATCH):
                 # torch.tensor copies: read-only or F-ordered inputs are fine.
@@ -153,8 +144,32 @@ class _PredictMixin:
                     X[start : start + _PREDICT_BATCH], dtype=torch.float32
                 )
                 z = crit.decision_logits(module(xb.to(net.device)))
-                out[start : start + xb.shape[0]] = z.double().cpu().numpy()
-        shift = self._posthoc_shift()
-        if shift is not None:
-            out += shift
+                block = out[start : start + xb.shape[0]]
+                block[...] = z.double().cpu().numpy()
+                if shift is not None:
+                    block += shift
+                # Finite inputs far outside the training range can still
+                # overflow the float32 forward pass; NaN probabilities must not
+                # pass silently.
+                if check and not np.isfinite(block).all():
+                    raise ValueError(
+                        "The network's outputs (logits) are not finite for some "
+                        "rows of X: the inputs are probably far outside the range "
+                        "seen in training. Scale X as the training data was scaled."
+                    )
+                if finish is not None:
+                    finish(block)
         return out
+
+
+def _softmax_(z):
+    """Row-wise softmax of a float64 block, in place."""
+    z -= z.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+
+
+def _log_softmax_(z):
+    """Row-wise log-softmax of a float64 block, in place."""
+    z -= z.max(axis=1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=1, keepdims=True))
