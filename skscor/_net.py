@@ -66,22 +66,20 @@ class _Stopper:
         self.patience = n_iter_no_change
         self.use_validation = use_validation
         self.count = 0
-        # Best training loss (this phase); the lowest validation loss, the
-        # balanced accuracy, index and weights of its epoch.
-        self.best_loss = self.best_vloss = self.best_score = None
-        self.best_state = self.best_epoch = None
+        # Best training loss (this phase); the lowest validation loss and the
+        # weights of its epoch.
+        self.best_loss = self.best_vloss = self.best_state = None
 
     def new_phase(self):
         self.count = 0
         self.best_loss = None
 
-    def update(self, net, epoch, train_loss, score=None, vloss=None):
+    def update(self, net, train_loss, vloss=None):
         """Record one epoch; return whether the rule sees a plateau."""
         if self.use_validation:
             improved = self.best_vloss is None or vloss <= self.best_vloss - self.tol
             if self.best_vloss is None or vloss < self.best_vloss:
-                self.best_vloss, self.best_score = vloss, score
-                self.best_epoch = epoch
+                self.best_vloss = vloss
                 self.best_state = copy.deepcopy(net.module_.state_dict())
         else:
             improved = self.best_loss is None or train_loss <= self.best_loss - self.tol
@@ -207,7 +205,7 @@ class _SkNet(NeuralNet):
                     row["valid_bacc"], row["valid_loss"] = score, vloss
                 plateau = False
                 if stopper is not None:
-                    plateau = stopper.update(self, e, train_loss, score, vloss)
+                    plateau = stopper.update(self, train_loss, vloss)
                 decision = plan.after_epoch(e, plateau)
                 if decision == "switch" and stopper is not None:
                     stopper.new_phase()
