@@ -312,14 +312,20 @@ class _SAMNet(_SkNet):
             self.criterion_,
             self._ctx,
         )
-        opt.zero_grad(set_to_none=True)
+        # Gradients cleared by hand, as in _SkNet._step (three zero_grad
+        # calls a step were 5% of a small SAM step); the second step's are
+        # cleared at the start of the next step.
+        for p in self._params:
+            p.grad = None
         rng = ctx.generator if ctx is not None else None
         # Only an unshuffled batch draws SCoR's permutation from the generator.
         replay = rng is not None and not ctx.shuffled
         rng_state = rng.get_state() if replay else None
         loss = crit(module(X), y, sample_weight=w, context=ctx)
         loss.backward()
-        opt.first_step(zero_grad=True)
+        opt.first_step()
+        for p in self._params:
+            p.grad = None
         disable_running_stats(module)
         try:
             if rng_state is not None:
@@ -333,7 +339,7 @@ class _SAMNet(_SkNet):
             raise
         finally:
             enable_running_stats(module)
-        opt.second_step(zero_grad=True)
+        opt.second_step()
         # Read once per epoch with the loss sum: a NaN at w + e is reported.
         self._perturbed_total.add_(perturbed.detach())
         return loss.detach()
