@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
+from skscor.exceptions import CollapseWarning
 from skscor.hessian import class_hessian_spectrum
 from skscor.metrics import class_disparity
 from skscor.modules import MLP
@@ -934,6 +935,9 @@ def main(argv=None):
         args.clock if args.clock != "auto" else ("wall" if device == "cuda" else "cpu")
     )
     warnings.simplefilter("ignore", ConvergenceWarning)
+    # The warm-up's one-epoch fits of a tiny network do collapse; timing fits
+    # are not judged on quality.
+    warnings.simplefilter("ignore", CollapseWarning)
 
     t_start = time.perf_counter()
     info_before = machine_info(device)
