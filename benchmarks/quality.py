@@ -404,9 +404,10 @@ def metric_table(records, tasks, methods, key, higher):
     return markdown_table(["task"] + list(methods), rows)
 
 
-def beats(records, tasks, method, reference, key):
+def beats(records, tasks, method, reference, key, direction=1):
     """'k/n': tasks where ``method``'s seed mean of ``key`` is above the
-    reference's, out of the tasks where both have a value."""
+    reference's (below, for ``direction=-1``), out of the tasks where both
+    have a value."""
     hits = total = 0
     for task in tasks:
         a = _agg(records, task, method, key)[0]
@@ -414,7 +415,7 @@ def beats(records, tasks, method, reference, key):
         if np.isnan(a) or np.isnan(b):
             continue
         total += 1
-        hits += int(a > b)
+        hits += int(np.sign(a - b) == direction)
     return f"{hits}/{total}"
 
 
@@ -500,15 +501,7 @@ def mechanism_summary(records, tasks, methods):
     out = []
     for label, method, key, direction in MECHANISMS:
         ce = counterpart_ce(method, methods)
-        hits = total = 0
-        for task in tasks:
-            va = _agg(records, task, method, key)[0]
-            vb = _agg(records, task, ce, key)[0]
-            if np.isnan(va) or np.isnan(vb):
-                continue
-            total += 1
-            hits += int(np.sign(va - vb) == direction)
-        out.append([label, ce, f"{hits}/{total}"])
+        out.append([label, ce, beats(records, tasks, method, ce, key, direction)])
     return markdown_table(["paper's mechanism", "against", "tasks where it holds"], out)
 
 

@@ -97,9 +97,8 @@ class _Stopper:
 class _SkNet(NeuralNet):
     """NeuralNet with the fast data path and a lean, phase-aware epoch loop."""
 
-    # Set for the duration of one run only: generators do not pickle and
-    # features are per batch.
-    _rng = None
+    # Set for the duration of one run only: the context's generator does not
+    # pickle and its features are per batch.
     _ctx = None
     _params = ()
 
@@ -159,7 +158,6 @@ class _SkNet(NeuralNet):
         """
         module = self.module_
         device = train.X.device
-        self._rng = rng
         self._params = [p for g in self.optimizer_.param_groups for p in g["params"]]
         self._ctx = BatchContext(generator=rng, shuffled=bool(shuffle))
         hook = self._feature_hook()
@@ -219,7 +217,6 @@ class _SkNet(NeuralNet):
                 if decision == "stop":
                     break
         finally:
-            self._rng = None
             self._ctx = None
             self._params = ()
             if hook is not None:
@@ -278,7 +275,7 @@ class _SkNet(NeuralNet):
 
     def __getstate__(self):
         state = super().__getstate__()
-        for key in ("_rng", "_ctx", "_params", "_perturbed_total"):
+        for key in ("_ctx", "_params", "_perturbed_total"):
             state.pop(key, None)
         return state
 
