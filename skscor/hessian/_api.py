@@ -1,51 +1,28 @@
-"""Spectrum of the loss Hessian, overall and per class.
-
-:func:`hessian_spectrum` works on a plain :class:`torch.nn.Module` and tensors:
-extreme eigenvalues by ARPACK (:func:`scipy.sparse.linalg.eigsh`) on
-Hessian-vector products, the trace by Hutchinson's estimator and the spectral
-density by stochastic Lanczos quadrature. :func:`class_hessian_spectrum` runs
-it on each class's samples, for a fitted skscor estimator or a module.
-"""
+"""The public functions: :func:`hessian_spectrum` and :func:`class_hessian_spectrum`."""
 
 from __future__ import annotations
 
-import math
-import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.linalg import eigh_tridiagonal
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import HasMethods, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 from torch import Tensor, nn
 
-from ._docs import fill_doc
-from .utils._optional import import_optional
-from .utils._repr import format_repr, format_table
-from .utils._validation import (
+from .._docs import fill_doc
+from ..utils._validation import (
     StrictInterval,
     check_known_labels,
-    check_paired,
     invalid_parameter,
 )
+from ._operator import _HVP, _as_tensors, _EvalMode, _trainable
+from ._results import ClassHessianSpectrum, HessianSpectrum
+from ._solvers import _spectrum
 
-__all__ = [
-    "HessianSpectrum",
-    "ClassHessianSpectrum",
-    "hessian_spectrum",
-    "class_hessian_spectrum",
-]
-
-# Below this many parameters the Hessian is built column by column: that costs
-# no more products than a single ARPACK restart (ncv=20) and is exact.
-_DENSE_MAX_PARAMS = 20
 _SEED_MAX = 2**31 - 1
 
 
@@ -71,261 +48,6 @@ _SOLVER_CONSTRAINTS = {
 }
 
 
-@dataclass(eq=False)
-class HessianSpectrum:
-    """Spectral summary of the Hessian of a mean loss.
-
-    Attributes
-    ----------
-    n_samples : int
-        Samples the loss averages over.
-    n_params : int
-        Trainable parameters (the Hessian is ``n_params x n_params``).
-    lambda_max, lambda_min : float
-        Largest and smallest eigenvalue; NaN when not requested.
-    trace : float
-        Hutchinson estimate of the trace (exact for tiny models); NaN when
-        ``n_hutchinson=0``.
-    trace_std : float
-        Standard error of ``trace`` (0 when exact).
-    density_grid, density : ndarray of shape (grid_size,) or None
-        Eigenvalue density estimate on a grid (``density=True`` only).
-    n_hvp : int
-        Hessian-vector products used: the cost of the computation.
-    """
-
-    n_samples: int
-    n_params: int
-    lambda_max: float
-    lambda_min: float
-    trace: float
-    trace_std: float
-    density_grid: np.ndarray | None
-    density: np.ndarray | None
-    n_hvp: int
-
-    def is_saddle(self, saddle_tol: float = 1e-3) -> bool:
-        """Whether ``lambda_min < -saddle_tol * max(|lambda_max|, |lambda_min|)``."""
-        scale = max(abs(self.lambda_max), abs(self.lambda_min))
-        return bool(self.lambda_min < -saddle_tol * scale)
-
-    def __repr__(self) -> str:
-        fields = ("n_samples", "n_params", "lambda_max", "lambda_min", "trace")
-        return format_repr(self, *fields, density=self.density is not None)
-
-
-def _per_class(attr: str, doc: str) -> property:
-    """A read-only array of one :class:`HessianSpectrum` field, aligned with labels."""
-    return property(
-        lambda self: np.array([getattr(s, attr) for s in self.spectra]), doc=doc
-    )
-
-
-@dataclass(eq=False)
-class ClassHessianSpectrum:
-    """Per-class Hessian spectra, as returned by :func:`class_hessian_spectrum`.
-
-    Attributes
-    ----------
-    labels : ndarray of shape (n_classes,)
-        The class labels analysed (original labels for an estimator, class
-        indices for a module).
-    spectra : list of HessianSpectrum
-        One entry per label.
-    saddle_tol : float
-        Relative tolerance for :attr:`is_saddle`.
-
-    The arrays ``n_samples``, ``lambda_max``, ``lambda_min``, ``trace``,
-    ``trace_std`` and ``is_saddle`` are aligned with ``labels``;
-    ``report[label]`` returns that class's :class:`HessianSpectrum`.
-    """
-
-    labels: np.ndarray
-    spectra: list[HessianSpectrum]
-    saddle_tol: float
-
-    n_samples = _per_class("n_samples", "Samples analysed per class.")
-    lambda_max = _per_class("lambda_max", "Largest Hessian eigenvalue per class.")
-    lambda_min = _per_class("lambda_min", "Smallest Hessian eigenvalue per class.")
-    trace = _per_class("trace", "Hutchinson trace estimate per class.")
-    trace_std = _per_class("trace_std", "Standard error of ``trace`` per class.")
-
-    @property
-    def is_saddle(self) -> np.ndarray:
-        """``lambda_min < -saddle_tol * max(|lambda_max|, |lambda_min|)`` per class."""
-        return np.array([s.is_saddle(self.saddle_tol) for s in self.spectra])
-
-    @property
-    def has_density(self) -> bool:
-        return all(s.density is not None for s in self.spectra)
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, label) -> HessianSpectrum:
-        for lab, spectrum in zip(self.labels.tolist(), self.spectra, strict=True):
-            if lab == label:
-                return spectrum
-        raise KeyError(f"no class {label!r}; available: {self.labels.tolist()}")
-
-    def to_frame(self):
-        """One row per class as a :class:`pandas.DataFrame`.
-
-        Returns
-        -------
-        frame : pandas.DataFrame
-            Columns ``label, n_samples, lambda_max, lambda_min, trace,
-            trace_std, is_saddle``.
-        """
-        pd = import_optional("pandas", purpose="ClassHessianSpectrum.to_frame")
-        return pd.DataFrame(
-            {
-                "label": self.labels,
-                "n_samples": self.n_samples,
-                "lambda_max": self.lambda_max,
-                "lambda_min": self.lambda_min,
-                "trace": self.trace,
-                "trace_std": self.trace_std,
-                "is_saddle": self.is_saddle,
-            }
-        )
-
-    def __repr__(self) -> str:
-        header = ("label", "n", "lambda_max", "lambda_min", "trace", "saddle")
-        rows = [
-            (
-                str(lab),
-                str(s.n_samples),
-                f"{s.lambda_max:.4g}",
-                f"{s.lambda_min:.4g}",
-                f"{s.trace:.4g}",
-                "yes" if s.is_saddle(self.saddle_tol) else "no",
-            )
-            for lab, s in zip(self.labels.tolist(), self.spectra, strict=True)
-        ]
-        n_params = self.spectra[0].n_params if self.spectra else 0
-        return (
-            f"ClassHessianSpectrum({len(self.labels)} classes, {n_params} parameters)\n"
-            + format_table(header, rows)
-        )
-
-
-class _HVP:
-    """Hessian-vector products of the mean loss over ``(X, y)``.
-
-    With a single chunk the gradient graph is built once and reused
-    (``retain_graph``); with several chunks each product recomputes the
-    forward and backward pass chunk by chunk, so memory stays that of one
-    chunk.
-    """
-
-    def __init__(self, module, params, X, y, loss_fn, batch_size):
-        self.module, self.params, self.X, self.y = module, params, X, y
-        self.loss_fn = loss_fn
-        n = len(X)
-        self.chunks = [(s, min(s + batch_size, n)) for s in range(0, n, batch_size)]
-        self.sizes = [p.numel() for p in params]
-        self.n_params = sum(self.sizes)
-        self.device = params[0].device
-        self.n_calls = 0
-        self._grads = self._gradient(*self.chunks[0]) if len(self.chunks) == 1 else None
-
-    def _gradient(self, start, stop):
-        out = self.module(self.X[start:stop])
-        if isinstance(out, tuple | list):
-            out = out[0]  # skorch's convention: the first output is the prediction
-        weight = (stop - start) / len(self.X)
-        loss = self.loss_fn(out, self.y[start:stop]) * weight
-        grads = torch.autograd.grad(
-            loss, self.params, create_graph=True, allow_unused=True
-        )
-        return [
-            g if g is not None else torch.zeros_like(p)
-            for g, p in zip(grads, self.params, strict=True)
-        ]
-
-    def _product(self, grads, vecs, retain):
-        keep = [i for i, g in enumerate(grads) if g.requires_grad]
-        out = [torch.zeros_like(p) for p in self.params]
-        if keep:
-            hv = torch.autograd.grad(
-                [grads[i] for i in keep],
-                self.params,
-                grad_outputs=[vecs[i] for i in keep],
-                retain_graph=retain,
-                allow_unused=True,
-            )
-            out = [h if h is not None else o for h, o in zip(hv, out, strict=True)]
-        return out
-
-    def __call__(self, v: np.ndarray) -> np.ndarray:
-        self.n_calls += 1
-        flat = torch.from_numpy(np.ascontiguousarray(v, dtype=np.float64).ravel())
-        vecs = [
-            part.reshape(p.shape).to(device=self.device, dtype=p.dtype)
-            for part, p in zip(torch.split(flat, self.sizes), self.params, strict=True)
-        ]
-        if self._grads is not None:
-            hv = self._product(self._grads, vecs, retain=True)
-        else:
-            hv = [torch.zeros_like(p) for p in self.params]
-            for start, stop in self.chunks:
-                part = self._product(self._gradient(start, stop), vecs, retain=False)
-                hv = [a + b for a, b in zip(hv, part, strict=True)]
-        return torch.cat([h.reshape(-1) for h in hv]).to("cpu", torch.float64).numpy()
-
-
-def _eigsh_extreme(matvec, n, which, v0, tol, maxiter, label):
-    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
-    try:
-        vals = eigsh(
-            op, k=1, which=which, v0=v0, tol=tol, maxiter=maxiter,
-            return_eigenvectors=False,
-        )  # fmt: skip
-    except ArpackNoConvergence as exc:
-        warnings.warn(
-            f"eigsh did not converge for {label} within maxiter={maxiter}; "
-            "returning the best Ritz value. Increase maxiter or tol.",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
-        vals = exc.eigenvalues
-        if len(vals) == 0:
-            return math.nan
-    return float(vals[0])
-
-
-def _lanczos(matvec, v0: np.ndarray, steps: int):
-    """Lanczos tridiagonalization with full reorthogonalization.
-
-    Returns the diagonal ``alpha`` and off-diagonal ``beta`` of ``T``; stops
-    early on breakdown (an invariant subspace, where the Ritz values are exact).
-    """
-    Q = np.empty((steps, len(v0)))
-    Q[0] = v0 / np.linalg.norm(v0)
-    alpha, beta = [], []
-    for j in range(steps):
-        w = matvec(Q[j])
-        alpha.append(float(Q[j] @ w))
-        basis = Q[: j + 1]
-        # twice is enough (Kahan-Parlett) to keep the basis orthogonal
-        w = w - basis.T @ (basis @ w)
-        w = w - basis.T @ (basis @ w)
-        b = float(np.linalg.norm(w))
-        if j == steps - 1 or b <= 1e-10 * max(1.0, abs(alpha[-1])):
-            break
-        beta.append(b)
-        Q[j + 1] = w / b
-    return np.asarray(alpha), np.asarray(beta)
-
-
-def _gaussian_density(nodes, weights, lo, hi, grid_size, sigma):
-    grid = np.linspace(lo, hi, grid_size)
-    z = (grid[:, None] - nodes[None, :]) / sigma
-    density = (np.exp(-0.5 * z**2) @ weights) / (sigma * math.sqrt(2 * math.pi))
-    return grid, density
-
-
 def _check_which(which, caller: str) -> set[str]:
     """The set of requested extremes; validate_params has checked the type only."""
     wanted = {which} if isinstance(which, str) else set(which)
@@ -337,42 +59,6 @@ def _check_which(which, caller: str) -> set[str]:
 
 def _default_loss(logits: Tensor, y: Tensor) -> Tensor:
     return F.cross_entropy(logits, y)
-
-
-def _trainable(module: nn.Module) -> list[nn.Parameter]:
-    params = [p for p in module.parameters() if p.requires_grad]
-    if not params:
-        raise ValueError("module has no parameters with requires_grad=True")
-    return params
-
-
-def _as_tensors(X, y, dtype, device):
-    X = torch.as_tensor(np.asarray(X) if not isinstance(X, Tensor) else X)
-    X = X.to(device=device, dtype=dtype)
-    y = torch.as_tensor(np.asarray(y) if not isinstance(y, Tensor) else y)
-    y = y.to(device=device, dtype=torch.long)
-    check_paired(X=X, y=y)
-    return X, y
-
-
-class _EvalMode:
-    """Put every submodule in eval mode; restore each one's own flag on exit.
-
-    Not ``utils._torch.eval_mode``: that restores the root's flag with
-    ``train(flag)``, which overwrites submodules that were in another mode
-    (a frozen BatchNorm in eval inside a model in train mode).
-    """
-
-    def __init__(self, module: nn.Module):
-        self.flags = [(m, m.training) for m in module.modules()]
-
-    def __enter__(self):
-        for m, _ in self.flags:
-            m.training = False
-
-    def __exit__(self, *exc):
-        for m, flag in self.flags:
-            m.training = flag
 
 
 @validate_params(
@@ -515,87 +201,6 @@ def hessian_spectrum(
             hvp, wanted, n_hutchinson, density, lanczos_steps, n_slq,
             grid_size, bandwidth, tol, maxiter, rng, len(X),
         )  # fmt: skip
-
-
-def _spectrum(
-    hvp, wanted, n_hutchinson, density, lanczos_steps, n_slq,
-    grid_size, bandwidth, tol, maxiter, rng, n_samples,
-):  # fmt: skip
-    n = hvp.n_params
-    nan = math.nan
-    lam_max = lam_min = trace = trace_std = nan
-    nodes: list[np.ndarray] = []
-    weights: list[np.ndarray] = []
-    if n <= _DENSE_MAX_PARAMS:
-        H = np.stack([hvp(e) for e in np.eye(n)], axis=1)
-        evals = np.linalg.eigvalsh((H + H.T) / 2)
-        if wanted:
-            lam_max = float(evals[-1])
-        if "min" in wanted:
-            lam_min = float(evals[0])
-        if n_hutchinson:
-            trace, trace_std = float(evals.sum()), 0.0
-        if density:
-            # exact spectral measure, as SLQ would give with n Lanczos steps
-            nodes, weights = [evals], [np.full(n, 1.0 / n)]
-    else:
-        if wanted:
-            lam_max = _eigsh_extreme(
-                hvp, n, "LA", rng.standard_normal(n), tol, maxiter, "lambda_max"
-            )
-        if "min" in wanted:
-            shift = lam_max if math.isfinite(lam_max) else 0.0
-
-            def shifted(v):
-                return hvp(v) - shift * np.ravel(v)
-
-            lam_min = shift + _eigsh_extreme(
-                shifted, n, "SA", rng.standard_normal(n), tol, maxiter, "lambda_min"
-            )
-        if n_hutchinson:
-            quad = np.empty(n_hutchinson)
-            for i in range(n_hutchinson):
-                z = rng.choice([-1.0, 1.0], size=n)
-                quad[i] = z @ hvp(z)
-            trace = float(quad.mean())
-            trace_std = (
-                float(quad.std(ddof=1) / math.sqrt(n_hutchinson))
-                if n_hutchinson > 1
-                else nan
-            )
-        if density:
-            for _ in range(n_slq):
-                v0 = rng.choice([-1.0, 1.0], size=n)
-                alpha, beta = _lanczos(hvp, v0, min(lanczos_steps, n))
-                theta, U = eigh_tridiagonal(alpha, beta)
-                nodes.append(theta)
-                weights.append(U[0] ** 2)
-    grid = dens = None
-    if density:
-        all_nodes = np.concatenate(nodes)
-        lo = np.nanmin([all_nodes.min(), lam_min])
-        hi = np.nanmax([all_nodes.max(), lam_max])
-        width = hi - lo
-        sigma = bandwidth * (width if width > 0 else max(abs(hi), 1.0))
-        grid, dens = _gaussian_density(
-            all_nodes,
-            np.concatenate(weights) / len(nodes),
-            lo - 5 * sigma,
-            hi + 5 * sigma,
-            grid_size,
-            sigma,
-        )
-    return HessianSpectrum(
-        n_samples=n_samples,
-        n_params=n,
-        lambda_max=lam_max,
-        lambda_min=lam_min,
-        trace=trace,
-        trace_std=trace_std,
-        density_grid=grid,
-        density=dens,
-        n_hvp=hvp.n_calls,
-    )
 
 
 def _resolve(estimator, X, y):
