@@ -11,8 +11,10 @@ complete.
 
 import ast
 import inspect
+import pkgutil
 import re
 from importlib import import_module
+from importlib.util import resolve_name
 from numbers import Integral, Real
 
 import pytest
@@ -183,15 +185,48 @@ def test_numbers_use_strict_intervals():
                     assert isinstance(constraint, StrictInterval), (path, name)
 
 
+def _sources(module_name):
+    """``(name, package, source)`` of a module and of a package's submodules."""
+    module = import_module(module_name)
+    modules = [module_name]
+    if hasattr(module, "__path__"):  # a package: its submodules too
+        prefix = module_name + "."
+        modules += [
+            info.name for info in pkgutil.walk_packages(module.__path__, prefix)
+        ]
+    for name in modules:
+        module = import_module(name)
+        package = name if hasattr(module, "__path__") else name.rpartition(".")[0]
+        yield name, package, inspect.getsource(module)
+
+
+def _imports(source, package):
+    """``(absolute module, imported names)`` of each import in ``source``."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            target = resolve_name("." * node.level + (node.module or ""), package)
+            yield target, [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, []
+
+
 def test_no_private_imports_between_public_modules():
-    """Shared helpers live in skscor.utils, not behind another module's ``_``."""
+    """Shared helpers live in skscor.utils, not behind another module's ``_``.
+
+    The private submodules of a package (skscor.hessian, skscor.plotting)
+    import each other; from another public module or package only its public
+    names are imported, never a private submodule.
+    """
     public = {name.rsplit(".", 1)[1] for name in MODULES}
     for module_name in MODULES:
-        source = inspect.getsource(import_module(module_name))
-        for node in ast.walk(ast.parse(source)):
-            if not isinstance(node, ast.ImportFrom) or node.module is None:
-                continue
-            target = node.module.removeprefix("skscor.").split(".")[0]
-            if target in public:
-                private = [a.name for a in node.names if a.name.startswith("_")]
-                assert not private, f"{module_name} imports {private} from {target}"
+        own = module_name.rsplit(".", 1)[1]
+        for name, package, source in _sources(module_name):
+            for target, names in _imports(source, package):
+                parts = target.split(".")
+                if parts[0] != "skscor" or len(parts) < 2:
+                    continue
+                if parts[1] not in public or parts[1] == own:
+                    continue
+                private = [p for p in parts[2:] + names if p.startswith("_")]
+                assert not private, f"{name} imports {private} from {target}"
