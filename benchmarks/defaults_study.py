@@ -22,55 +22,78 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from imblearn.ensemble import BalancedRandomForestClassifier
 from scipy.stats import rankdata
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
 
-from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
+from skscor._variants import build
 from skscor.metrics import class_disparity
 
 from ._data import available_names, make_task
+from ._peers import PEERS
 
-VARIANTS = {
-    "ce_none": lambda s: SCoRClassifier(alpha=0.0, class_weight=None, random_state=s),
-    "scor_none": lambda s: SCoRClassifier(class_weight=None, random_state=s),
-    "scor_bal": lambda s: SCoRClassifier(random_state=s),
-    "scor_la_loss": lambda s: SCoRClassifier(
-        class_weight=None, logit_adjustment="loss", random_state=s
-    ),
-    "scor_la_post": lambda s: SCoRClassifier(
-        class_weight=None, logit_adjustment="post-hoc", random_state=s
-    ),
-    "scor_bal_es": lambda s: SCoRClassifier(early_stopping=True, random_state=s),
-    "focal_bal": lambda s: FocalClassifier(random_state=s),
-    "sam_bal": lambda s: SAMClassifier(reweighting=None, random_state=s),
-    "sam_drw": lambda s: SAMClassifier(reweighting="drw", random_state=s),
-    "mr2_bal": lambda s: MR2Classifier(random_state=s),
-    "hgb_bal": lambda s: HistGradientBoostingClassifier(
-        class_weight="balanced", random_state=s
-    ),
-    "lr_bal": lambda s: LogisticRegression(class_weight="balanced", max_iter=2000),
-    "brf": lambda s: BalancedRandomForestClassifier(
-        sampling_strategy="all", replacement=True, bootstrap=False, random_state=s
-    ),
+# The study's methods: registry variants (skscor._variants), then peers
+# (benchmarks._peers). Results written before the registry took them over
+# used other names; ALIASES reads those files.
+NETWORKS = (
+    "ce",
+    "scor-paper",
+    "scor",
+    "scor+la",
+    "scor+la-post-hoc",
+    "scor+es",
+    "focal",
+    "sam+static",
+    "sam",
+    "mr2",
+)
+PEER_NAMES = ("hgb+balanced", "logreg+balanced", "balanced-rf")
+METHODS = NETWORKS + PEER_NAMES
+ALIASES = {
+    "ce_none": "ce",
+    "scor_none": "scor-paper",
+    "scor_bal": "scor",
+    "scor_la_loss": "scor+la",
+    "scor_la_post": "scor+la-post-hoc",
+    "scor_bal_es": "scor+es",
+    "focal_bal": "focal",
+    "sam_bal": "sam+static",
+    "sam_drw": "sam",
+    "mr2_bal": "mr2",
+    "hgb_bal": "hgb+balanced",
+    "lr_bal": "logreg+balanced",
+    "brf": "balanced-rf",
 }
+# The peers at their library defaults (HistGradientBoosting 100 rounds,
+# a 100-tree balanced forest), as a practitioner would run them.
+_PEER_CFG = {"brf_trees": 100, "hgb_max_iter": 100}
+
+
+def make(name, seed):
+    """A new model of method ``name``: a registry variant at its defaults or a peer."""
+    if name in PEERS:
+        return PEERS[name][1](_PEER_CFG, seed, None, None)
+    return build(name, random_state=seed)
+
+
+def _records(path):
+    for line in path.read_text().splitlines():
+        r = json.loads(line)
+        r["v"] = ALIASES.get(r["v"], r["v"])
+        yield r
 
 
 def run(path: Path, seeds: int) -> None:
     done = set()
     if path.exists():
-        for line in path.read_text().splitlines():
-            r = json.loads(line)
+        for r in _records(path):
             done.add((r["task"], r["seed"], r["v"]))
     with path.open("a") as out:
         for seed in range(seeds):
             for name in available_names():
                 task = make_task(name, seed)
-                for v, make in VARIANTS.items():
+                for v in METHODS:
                     if (name, seed, v) in done:
                         continue
-                    clf = make(seed)
+                    clf = make(v, seed)
                     t0 = time.perf_counter()
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore")
@@ -92,8 +115,8 @@ def run(path: Path, seeds: int) -> None:
 
 
 def table(path: Path) -> str:
-    rows = [json.loads(line) for line in path.read_text().splitlines()]
-    names = list(VARIANTS)
+    rows = list(_records(path))
+    names = list(METHODS)
     cells = collections.defaultdict(dict)
     for r in rows:
         cells[(r["task"], r["seed"])][r["v"]] = r
@@ -121,7 +144,7 @@ def table(path: Path) -> str:
     for v in names:
         wcr = [mean_over_seeds(t, v, "wcr") for t in tasks]
         bacc = [mean_over_seeds(t, v, "bacc") for t in tasks]
-        ce = [mean_over_seeds(t, "ce_none", "wcr") for t in tasks]
+        ce = [mean_over_seeds(t, "ce", "wcr") for t in tasks]
         beats = sum(a > b for a, b in zip(wcr, ce, strict=True))
         secs = np.mean([cells[k][v]["t"] for k in keys])
         lines.append(

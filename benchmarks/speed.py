@@ -18,7 +18,7 @@ threads    the thread policy: a 20,000-row fit alone and beside one busy
            and with torch's own thread count; a 1024-wide fit idle.
 gpu        estimator vs hand loop on CUDA, and CUDA vs CPU (skipped without CUDA).
 
-The estimators are variants of the registry in ``skscor.utils._testing``
+The estimators are variants of the registry in ``skscor._variants``
 (:data:`FIT_METHODS` selects them by name). Run ``python -m benchmarks.speed
 --smoke`` from the repository root for a tiny version of everything (seconds),
 ``python -m benchmarks.speed --threads 2`` for the full one.
@@ -42,12 +42,12 @@ import torch.nn.functional as F
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
+from skscor._variants import VARIANTS, build
 from skscor.exceptions import CollapseWarning
 from skscor.hessian import class_hessian_spectrum
 from skscor.metrics import class_disparity
 from skscor.modules import MLP
 from skscor.spectral import spectral_report
-from skscor.utils._testing import VARIANTS, build
 
 from ._common import (
     clocks,

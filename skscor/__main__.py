@@ -10,10 +10,10 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from ._variants import VARIANTS, build
 from .datasets import load_imbalanced_digits
-from .utils._testing import VARIANTS, build
 
-# The demo's selection from the registry of variants (skscor.utils._testing);
+# The demo's selection from the registry of variants (skscor._variants);
 # --methods takes any registry name. Each method at its defaults (which weigh
 # the classes) beside its paper's setting; weighted cross-entropy
 # ('ce+balanced') separates what the weighting does from what a method adds.
@@ -91,7 +91,7 @@ def run_demo(
     Parameters
     ----------
     methods : sequence of str, default=METHODS
-        Names of the registry of variants (``skscor.utils._testing.VARIANTS``),
+        Names of the registry of variants (``skscor._variants.VARIANTS``),
         by default ``ce, ce+ls, ce+balanced, focal, scor, scor+ls, sam, mr2``.
     seeds : int, default=3
         Seeds per method (mean ± std are reported).
@@ -302,8 +302,10 @@ def main(argv=None):
         "demo",
         help="compare the estimators on digits with one class cut x10",
         description=(
-            "Train each method (by default cross-entropy, label smoothing, "
-            "class-weighted cross-entropy, focal, SCoR, SCoR+LS, SAM, MR2) on "
+            "Train each method (by default plain and class-weighted "
+            "cross-entropy, then focal loss, SCoR, SAM and MR2 each at its "
+            "paper's setting and at skscor's defaults, 3 seeds of 30 epochs; "
+            "about 1.5 minutes on 2 CPU cores) on "
             "scikit-learn's digits with one class cut to a tenth in training, "
             "test on a balanced split, and print mean ± std over seeds of "
             "balanced accuracy, worst-class recall (and the cut class's recall "

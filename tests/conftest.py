@@ -1,10 +1,11 @@
 """Shared test settings: threads, seeds, the CUDA skip, and the small data sets.
 
 The estimator variants and their fast settings live in
-``skscor.utils._testing`` (one registry for the tests, the demo and the
-benchmarks), and so do the data builders, so that a test module can also call
-them with other sizes. The fixtures below are the shared, fixed-size data sets;
-they import lazily, so that a broken registry fails only the tests that use it.
+``skscor._variants`` (one registry for the tests, the demo and the
+benchmarks); the data builders live in ``skscor.utils._testing``, so that a
+test module can also call them with other sizes. The fixtures below are the
+shared, fixed-size data sets; they import lazily, so that a broken registry
+fails only the tests that use it.
 """
 
 import numpy as np
@@ -15,7 +16,8 @@ import torch
 def pytest_configure(config):
     # Tiny networks gain nothing from intra-op threads, and two torch threads on
     # two shared cores slow down sharply under contention (measured here: a tiny
-    # op at 11.6 ms instead of 2.5 us). The library itself never sets threads.
+    # op at 11.6 ms instead of 2.5 us). The library sets threads only inside a fit or a
+    # prediction (n_threads='auto'), and restores them after.
     torch.set_num_threads(1)
 
 

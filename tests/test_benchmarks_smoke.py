@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from skscor.utils._testing import VARIANTS, build
+from skscor._variants import VARIANTS, build
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks"

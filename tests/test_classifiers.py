@@ -11,12 +11,12 @@ from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
+from skscor._variants import SMALL, build
 from skscor.hessian import class_hessian_spectrum
 from skscor.losses import effective_number_weights
 from skscor.metrics import class_disparity
 from skscor.modules import CosineLinear
 from skscor.optim import rho_schedule
-from skscor.utils._testing import SMALL, build
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -9,16 +9,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skscor import SCoRClassifier
-from skscor.utils._testing import (
+from skscor._variants import (
     FAST,
     KINDS,
     TINY,
     VARIANTS,
     Variant,
-    blobs,
     build,
     ce_counterpart,
 )
+from skscor.utils._testing import blobs
 
 # One variant per estimator class at its defaults, plus SAM with LDAM and DRW
 # (margins from class counts, and the one expected failure of its own below).

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from skscor import DivergenceError
+from skscor._variants import build
 from skscor.losses import MR2Loss, focal_loss, ldam_loss, scor_loss, vs_loss
-from skscor.utils._testing import build
 
 SETTINGS = settings(
     max_examples=25,

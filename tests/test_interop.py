@@ -15,8 +15,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
+from skscor._variants import SMALL
 from skscor.metrics import worst_class_recall_scorer
-from skscor.utils._testing import SMALL, imbalanced_classification
+from skscor.utils._testing import imbalanced_classification
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -9,7 +9,7 @@ import pytest
 
 import skscor.__main__ as cli
 from skscor.__main__ import METHODS, main, run_demo
-from skscor.utils._testing import VARIANTS
+from skscor._variants import VARIANTS
 
 
 def test_run_demo_table_all_methods(capsys):

@@ -24,7 +24,8 @@ from skscor import (
     SAMClassifier,
     SCoRClassifier,
 )
-from skscor.utils._testing import TINY, VARIANTS, blobs
+from skscor._variants import TINY, VARIANTS
+from skscor.utils._testing import blobs
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -1,0 +1,219 @@
+"""The registry of named estimator variants and their fast test settings.
+
+One ordered registry, :data:`VARIANTS`, names every configuration that the
+tests, the ``python -m skscor demo`` command and the benchmarks compare. Each
+consumer selects the names it needs; nothing else keeps a hand-written list of
+estimators. Not public API.
+
+Naming: a bare name is an estimator at its defaults (``'scor'``) or plain
+cross-entropy (``'ce'``); ``+x`` adds one modification to those defaults
+(``'scor+ls'``, ``'ce+balanced'``); a hyphenated name is a published recipe taken
+as a whole (``'sam-ldam-drw'``).
+
+Adding a variant is one entry in :data:`VARIANTS`, for example::
+
+    "ce+la": Variant(SCoRClassifier, {"alpha": 0.0, "class_weight": None,
+        "logit_adjustment": "loss"}, "cross-entropy, logit-adjusted", "baseline"),
+
+Its parameter names are checked against the estimator's signature when this
+module is imported, so a typo fails at once instead of in a benchmark.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from ._classifiers import (
+    FocalClassifier,
+    MR2Classifier,
+    SAMClassifier,
+    SCoRClassifier,
+)
+
+#: What a variant is for. ``'recommended'``: a setting to start from (an
+#: estimator at its defaults, or with one modification). ``'paper'``: a
+#: published recipe reproduced as closely as tabular scale allows.
+#: ``'baseline'``: a reference to compare against.
+KINDS = ("recommended", "paper", "baseline")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One named configuration of a skscor estimator.
+
+    Parameters
+    ----------
+    estimator : type
+        The estimator class.
+    params : mapping
+        Constructor parameters that differ from the estimator's defaults.
+    description : str
+        One line: what this variant is.
+    kind : {'recommended', 'paper', 'baseline'}
+        See :data:`KINDS`.
+    """
+
+    estimator: type
+    params: Any
+    description: str
+    kind: str
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}.")
+        accepted = inspect.signature(self.estimator).parameters
+        unknown = sorted(set(self.params) - set(accepted))
+        if unknown:
+            raise TypeError(f"{self.estimator.__name__} has no parameter(s) {unknown}.")
+        # read-only, so that no consumer can change the registry by accident
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def build(self, **overrides):
+        """A new estimator: the variant's parameters, then ``overrides``."""
+        return self.estimator(**{**self.params, **overrides})
+
+    @property
+    def spec(self) -> str:
+        """The constructor call as text, e.g. ``SCoRClassifier(alpha=0.0)``."""
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.estimator.__name__}({args})"
+
+
+# fmt: off
+VARIANTS: dict[str, Variant] = {
+    # class_weight spelled out where the name says which weighting ('ce' is
+    # unweighted whatever the estimators' default)
+    "ce": Variant(
+        SCoRClassifier, {"alpha": 0.0, "class_weight": None},
+        "plain cross-entropy: no penalty, unweighted", "baseline"),
+    "ce+ls": Variant(
+        SCoRClassifier, {"alpha": 0.0, "class_weight": None, "label_smoothing": 0.1},
+        "unweighted cross-entropy with label smoothing 0.1", "baseline"),
+    "ce+balanced": Variant(
+        SCoRClassifier, {"alpha": 0.0, "class_weight": "balanced"},
+        "cross-entropy with static class weights n / (K n_c), no penalty",
+        "baseline"),
+    "focal": Variant(
+        FocalClassifier, {},
+        "focal loss at its defaults", "recommended"),
+    "focal-paper": Variant(
+        FocalClassifier, {"gamma": 2.0, "class_weight": None},
+        "focal loss as in its paper: gamma=2, no class weights", "paper"),
+    "scor": Variant(
+        SCoRClassifier, {},
+        "SCoR at its defaults", "recommended"),
+    "scor-paper": Variant(
+        SCoRClassifier, {"class_weight": None},
+        "SCoR as in its paper: unweighted cross-entropy plus the penalty",
+        "paper"),
+    "scor+la": Variant(
+        SCoRClassifier, {"class_weight": None, "logit_adjustment": "loss"},
+        "SCoR with the loss form of logit adjustment (balanced softmax) "
+        "instead of class weights", "recommended"),
+    "scor+la-post-hoc": Variant(
+        SCoRClassifier, {"class_weight": None, "logit_adjustment": "post-hoc"},
+        "SCoR unweighted, with the post-hoc logit adjustment of its decisions",
+        "recommended"),
+    "scor+es": Variant(
+        SCoRClassifier, {"early_stopping": True},
+        "SCoR at its defaults with early stopping on a 10% validation split",
+        "recommended"),
+    "scor+ls": Variant(
+        SCoRClassifier, {"label_smoothing": 0.1},
+        "SCoR+LS (label smoothing 0.1) with the defaults' class weights",
+        "recommended"),
+    "sam": Variant(
+        SAMClassifier, {},
+        "SAM at its defaults", "recommended"),
+    "sam+static": Variant(
+        SAMClassifier, {"reweighting": None},
+        "SAM with static class weights from the start (no DRW)", "recommended"),
+    "sam+ldam+drw": Variant(
+        SAMClassifier, {"loss": "ldam", "reweighting": "drw"},
+        "SAM with LDAM margins and DRW, other settings at their defaults",
+        "recommended"),
+    "sam-ldam-drw": Variant(
+        SAMClassifier,
+        {"loss": "ldam", "reweighting": "drw", "rho_schedule": "step",
+         "optimizer": "sgd", "learning_rate_init": 0.1, "weight_decay": 2e-4,
+         "learning_rate": "step", "warmup_epochs": 5},
+        "the SAM imbalance paper's recipe: LDAM-DRW, step rho schedule, SGD "
+        "(lr 0.1, weight decay 2e-4) with warm-up and step decay", "paper"),
+    "sam+vs": Variant(
+        SAMClassifier, {"loss": "vs"},
+        "SAM with the VS loss at its paper's defaults (gamma=0.3, tau=1)",
+        "paper"),
+    "mr2": Variant(
+        MR2Classifier, {},
+        "MR2 at its defaults", "recommended"),
+    "mr2-paper": Variant(
+        MR2Classifier, {"class_weight": None},
+        "MR2 as in its paper: margins and representation term, no class "
+        "weights", "paper"),
+}
+# fmt: on
+
+
+def build(name, **overrides):
+    """A new estimator of the variant ``name``, with ``overrides`` applied.
+
+    Examples
+    --------
+    >>> from skscor._variants import FAST, build
+    >>> build("ce+ls", **FAST).get_params()["label_smoothing"]
+    0.1
+    """
+    try:
+        variant = VARIANTS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown variant {name!r}; known: {', '.join(VARIANTS)}"
+        ) from None
+    return variant.build(**overrides)
+
+
+def ce_counterpart(name):
+    """The registry's cross-entropy ('ce' or 'ce+balanced') with the class
+    weighting of variant ``name``: the comparison that isolates what the
+    variant adds beyond the weighting ('ce' when neither matches).
+
+    Examples
+    --------
+    >>> from skscor._variants import ce_counterpart
+    >>> ce_counterpart("ce+ls")
+    'ce'
+    """
+    weighting = build(name).get_params().get("class_weight")
+    for ce in ("ce", "ce+balanced"):
+        if VARIANTS[ce].params["class_weight"] == weighting:
+            return ce
+    return "ce"
+
+
+# ----------------------------------------------------------------- settings
+#: scikit-learn's estimator checks: small and fast, yet enough epochs for
+#: check_classifiers_train's accuracy threshold.
+FAST = MappingProxyType(
+    {
+        "hidden_layer_sizes": (16,),
+        "max_iter": 60,
+        "random_state": 0,
+        "learning_rate_init": 1e-2,
+    }
+)
+#: Method-specific behaviour on a few hundred rows.
+SMALL = MappingProxyType(
+    {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0}
+)
+#: Reliability tests: the smallest network that trains at all, two epochs.
+TINY = MappingProxyType(
+    {
+        "hidden_layer_sizes": (4,),
+        "max_iter": 2,
+        "random_state": 0,
+        "learning_rate_init": 1e-2,
+    }
+)
