@@ -302,10 +302,10 @@ def main(argv=None):
         "demo",
         help="compare the estimators on digits with one class cut x10",
         description=(
-            "Train each method (by default plain and class-weighted "
-            "cross-entropy, then focal loss, SCoR, SAM and MR2 each at its "
-            "paper's setting and at skscor's defaults, 3 seeds of 30 epochs; "
-            "about 1.5 minutes on 2 CPU cores) on "
+            f"Train each method (by default {', '.join(METHODS)}: plain and "
+            "class-weighted cross-entropy, then focal loss, SCoR, SAM and MR2, "
+            "each at its paper's setting and at skscor's defaults; 3 seeds of "
+            "30 epochs each, about 1.5 minutes on 2 CPU cores) on "
             "scikit-learn's digits with one class cut to a tenth in training, "
             "test on a balanced split, and print mean ± std over seeds of "
             "balanced accuracy, worst-class recall (and the cut class's recall "
