@@ -92,7 +92,8 @@ def run_demo(
     ----------
     methods : sequence of str, default=METHODS
         Names of the registry of variants (``skscor._variants.VARIANTS``),
-        by default ``ce, ce+ls, ce+balanced, focal, scor, scor+ls, sam, mr2``.
+        by default ``ce, ce+balanced, focal-paper, focal, scor-paper, scor,
+        sam-ldam-drw, sam, mr2-paper, mr2``.
     seeds : int, default=3
         Seeds per method (mean ± std are reported).
     epochs : int, default=30
@@ -356,7 +357,9 @@ def main(argv=None):
         "--threads",
         type=_positive_int,
         default=1,
-        help="torch intra-op threads (default 1)",
+        help="torch intra-op threads of the process (default 1); the fits and "
+        "predictions of the demo's 128-wide network run on one thread "
+        "regardless (the estimators' n_threads='auto')",
     )
     args = parser.parse_args(argv)
     if args.command == "demo":
@@ -369,7 +372,8 @@ def main(argv=None):
 
         # A 64-128-10 network gains nothing from intra-op threads, and on
         # shared cores extra threads slow every small op down sharply. This is
-        # the demo's own process; the estimators never set threads themselves.
+        # the demo's own process. The estimators' n_threads='auto' trains and
+        # predicts this 128-wide network on one thread whatever is set here.
         torch.set_num_threads(args.threads)
         run_demo(
             methods=args.methods,
