@@ -230,36 +230,51 @@ def _plot(results, data, path):
     from .plotting import SpectrumDisplay
 
     methods = list(results)
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    # constrained layout makes room for the legend below the axes: inside
+    # them it covered the bars (recalls near 1 fill every class's slot)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5), layout="constrained")
     counts = np.bincount(data.y_train)
     order = np.argsort(-counts, kind="stable")
     width = 0.8 / len(methods)
     x = np.arange(len(order))
+    bars = []
     for i, method in enumerate(methods):
         model = results[method]["models"][0]
         recall = per_class_recall(
             data.y_test, model.predict(data.X_test), labels=model.classes_
         )
-        axes[0].bar(
-            x + (i - (len(methods) - 1) / 2) * width,
-            recall[order],
-            width,
-            label=method,
+        bars.append(
+            axes[0].bar(
+                x + (i - (len(methods) - 1) / 2) * width,
+                recall[order],
+                width,
+                color=f"C{i}",
+            )
         )
     axes[0].set_xticks(x, [f"{c}\n{counts[c]}" for c in order])
     axes[0].set_xlabel("digit / training rows, frequent to rare")
     axes[0].set_ylabel("test recall (first seed)")
     axes[0].set_ylim(0, 1.05)
     axes[0].set_title("per-class test recall (classes by training frequency)")
-    axes[0].legend(fontsize=7)
-    SpectrumDisplay.from_estimator(
+    spectra = SpectrumDisplay.from_estimator(
         [results[m]["models"][0] for m in methods],
         names=methods,
         layers=-1,
         ax=axes[1],
     )
     axes[1].set_title("singular values of the last layer")
-    fig.tight_layout()
+    # one legend for both panels, below them: a method has one colour in both
+    for i, line in enumerate(spectra.lines_[0]):
+        line.set_color(f"C{i}")
+    if axes[1].get_legend() is not None:
+        axes[1].get_legend().remove()
+    fig.legend(
+        bars,
+        methods,
+        loc="outside lower center",
+        ncols=min(len(methods), 5),
+        frameon=False,
+    )
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -298,3 +298,50 @@ def test_missing_matplotlib_message(monkeypatch):
         SpectrumDisplay.from_reports(report)
     with pytest.raises(ImportError, match=r"pip install skscor\[plot\]"):
         ClassRecallDisplay.from_predictions([0, 1], [0, 1])
+
+
+class _DemoModel:
+    """What the demo's figure reads of a fitted model."""
+
+    def __init__(self, seed, y_pred):
+        self.classes_ = np.arange(10)
+        torch.manual_seed(seed)
+        self.spectral_report_ = spectral_report(nn.Linear(8, 10))
+        self.y_pred = y_pred
+
+    def predict(self, X):
+        return self.y_pred
+
+
+def test_demo_figure_legend_covers_nothing(monkeypatch, tmp_path):
+    import skscor.__main__ as cli
+    from skscor.datasets import load_imbalanced_digits
+
+    data = load_imbalanced_digits(random_state=0)
+    methods = ["ce", "ce+balanced", "focal", "scor", "scor+ls", "sam", "mr2"]
+    # every test row recalled: the bars reach the top of the axes in every class
+    results = {
+        m: {"models": [_DemoModel(i, data.y_test)]} for i, m in enumerate(methods)
+    }
+    figures = []
+    monkeypatch.setattr(plt, "close", figures.append)  # keep the figure
+    cli._plot(results, data, str(tmp_path / "demo.png"))
+    (fig,) = figures
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes)]
+    legends = [legend for legend in legends if legend is not None]
+    assert legends, "the figure names the methods"
+    names = [t.get_text() for legend in legends for t in legend.get_texts()]
+    assert set(methods) <= set(names)
+    bars = fig.axes[0].patches
+    assert len(bars) == 10 * len(methods)
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        # wholly in the figure, and over no bar nor any axes' plotting area
+        assert fig.bbox.x0 <= box.x0 and box.x1 <= fig.bbox.x1
+        assert fig.bbox.y0 <= box.y0 and box.y1 <= fig.bbox.y1
+        covered = [bar for bar in bars if box.overlaps(bar.get_window_extent())]
+        assert not covered, f"the legend covers {len(covered)} bars"
+        for ax in fig.axes:
+            assert not box.overlaps(ax.bbox), "the legend lies over an axes"
