@@ -17,6 +17,7 @@ from . import _encoding as enc
 from . import _persistence
 from ._inference import _PredictMixin
 from ._net import _SkNet
+from ._reports import _ReportsMixin
 from ._training import _TrainingMixin
 from .utils._torch import torch_threads
 
@@ -43,7 +44,9 @@ def extends_base_signature(init):
     return init
 
 
-class _BaseNetClassifier(_TrainingMixin, _PredictMixin, ClassifierMixin, BaseEstimator):
+class _BaseNetClassifier(
+    _TrainingMixin, _PredictMixin, _ReportsMixin, ClassifierMixin, BaseEstimator
+):
     """Base class: parameters, their validation and the fit transaction.
 
     Training lives in :class:`skscor._training._TrainingMixin`, prediction in
@@ -51,8 +54,8 @@ class _BaseNetClassifier(_TrainingMixin, _PredictMixin, ClassifierMixin, BaseEst
 
     Subclasses add their hyperparameters (``__init__`` decorated with
     :func:`extends_base_signature`) and implement ``_make_loss(class_counts)``;
-    they may override ``_head``, ``_net_class``, ``_static_class_weight``,
-    ``_optimizer_spec`` and ``_plan_options``.
+    they may override ``_head``, ``_net_class``, ``_check_rules``,
+    ``_class_weight_request``, ``_optimizer_spec`` and ``_plan_options``.
     """
 
     _parameter_constraints: dict = {
@@ -150,6 +153,12 @@ class _BaseNetClassifier(_TrainingMixin, _PredictMixin, ClassifierMixin, BaseEst
         self.warm_start = warm_start
 
     def _validate_params(self):
+        """The one validation entry: every parameter and every rule between them.
+
+        Runs first in every ``fit``, ``partial_fit`` and ``load_weights``
+        call, before any data is looked at (as scikit-learn's
+        ``_fit_context``), so that ``set_params`` between calls is checked too.
+        """
         super()._validate_params()
         # The "array-like" constraint accepts any sequence; a width of 0 or less
         # would fail deep inside torch (RuntimeError) or build a layer without
@@ -162,14 +171,27 @@ class _BaseNetClassifier(_TrainingMixin, _PredictMixin, ClassifierMixin, BaseEst
                 "hidden_layer_sizes must be a sequence of positive integers, got "
                 f"{sizes!r}."
             )
+        self._check_rules()
 
     # ----------------------------------------------------------------- hooks
+    def _check_rules(self):
+        """Rules between parameters (subclasses add theirs); raise ValueError."""
+
     def _make_loss(self, class_counts: np.ndarray) -> torch.nn.Module:
         raise NotImplementedError
 
-    def _static_class_weight(self):
-        """Static per-class weights: 'balanced', a dict, or None."""
-        return self.class_weight
+    def _class_weight_request(self, counts):
+        """The requested per-class weights: ``(weight, final_weight, deferred)``.
+
+        ``weight`` is a vector or None (from ``class_weight``); subclasses
+        with a deferred schedule (SAM's DRW) return the final phase's weights
+        and ``deferred=True``. :mod:`skscor._balance` resolves them.
+        """
+        return (
+            enc.class_weight_vector(self.classes_, self.class_weight, counts),
+            None,
+            False,
+        )
 
     def _optimizer_spec(self):
         """The optimizer class and its keyword arguments (``lr`` aside)."""
@@ -366,7 +388,7 @@ class _BaseNetClassifier(_TrainingMixin, _PredictMixin, ClassifierMixin, BaseEst
                 if str(device).startswith("cuda")
                 else []
             )
-            with torch.random.fork_rng(devices=fork), self._threads():
+            with torch.random.fork_rng(devices=fork):
                 torch.manual_seed(seed)
                 self._train(X, y_enc, sample_weight, device, seed, first, partial)
         except BaseException:
@@ -377,28 +399,51 @@ class _BaseNetClassifier(_TrainingMixin, _PredictMixin, ClassifierMixin, BaseEst
         return self
 
     def _threads(self):
-        return torch_threads(self.n_threads, self.hidden_layer_sizes)
+        """The fit-scoped thread policy, sized by the network actually built."""
+        net = self.__dict__.get("net_")
+        if net is not None and getattr(net, "initialized_", False):
+            widths = [
+                m.out_features
+                for m in net.module_.modules()
+                if isinstance(m, torch.nn.Linear)
+            ][:-1]
+        elif self.module is None:
+            widths = list(self.hidden_layer_sizes)
+        else:
+            widths = []
+        return torch_threads(self.n_threads, widths)
 
     def _snapshot(self):
         net = self.net_
         return {
             "module": copy.deepcopy(net.module_.state_dict()),
+            "optimizer_obj": net.optimizer_,
             "optimizer": copy.deepcopy(net.optimizer_.state_dict()),
+            "inner": net.criterion_.inner,
             "criterion": copy.deepcopy(net.criterion_.state_dict()),
             "history": copy.deepcopy(net.history),
-            "class_counts_": self.class_counts_.copy(),
+            # Fitted attributes are replaced, never mutated, by a call: a
+            # shallow copy restores them.
+            "fitted": {k: v for k, v in vars(self).items() if _is_fitted_attr(k)},
         }
 
     def _restore(self, previous):
+        for attr in [a for a in vars(self) if _is_fitted_attr(a)]:
+            delattr(self, attr)
         if previous is None:
-            for attr in [
-                a for a in vars(self) if a.endswith("_") and not a.startswith("_")
-            ]:
-                delattr(self, attr)
             return
+        vars(self).update(previous["fitted"])
         net = self.net_
         net.module_.load_state_dict(previous["module"])
+        net.optimizer_ = previous["optimizer_obj"]
         net.optimizer_.load_state_dict(previous["optimizer"])
+        net.criterion_.inner = previous["inner"]
         net.criterion_.load_state_dict(previous["criterion"])
         net.history = previous["history"]
-        self.class_counts_ = previous["class_counts_"]
+
+
+def _is_fitted_attr(name):
+    """Public fitted attributes (``classes_``) and the private fitted state."""
+    if name.startswith("__"):
+        return False
+    return name.endswith("_") or name.startswith("_report")

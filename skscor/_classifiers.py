@@ -195,16 +195,20 @@ class FocalClassifier(_BaseNetClassifier):
         self.gamma = gamma
         self.alpha = alpha
 
-    def _static_class_weight(self):
-        if self.alpha is None:
-            return self.class_weight
-        if self.class_weight is not None:
+    def _check_rules(self):
+        if self.alpha is not None and self.class_weight is not None:
             raise ValueError(
                 "alpha and class_weight are the same concept (per-class loss "
                 "weights); set only one of them (class_weight=None with alpha)."
             )
-        weights = self._alpha_weights()
-        return dict(zip(self.classes_.tolist(), weights, strict=True))
+
+    def _class_weight_request(self, counts):
+        # alpha is the focal paper's way to spell class weights (for two
+        # classes, label-free: alpha for classes_[1], 1 - alpha for
+        # classes_[0]); it goes through the same resolver as class_weight.
+        if self.alpha is None:
+            return super()._class_weight_request(counts)
+        return self._alpha_weights(), None, False
 
     def _alpha_weights(self):
         if np.isscalar(self.alpha):
@@ -213,7 +217,7 @@ class FocalClassifier(_BaseNetClassifier):
                     "A float alpha weighs the positive class of a binary problem; "
                     f"with {self.n_classes_} classes pass one weight per class."
                 )
-            return [1.0 - self.alpha, self.alpha]
+            return np.array([1.0 - self.alpha, self.alpha])
         weights = np.asarray(self.alpha, dtype=float)
         if weights.shape != (self.n_classes_,) or not np.all(
             np.isfinite(weights) & (weights >= 0)
@@ -399,7 +403,7 @@ class SAMClassifier(_BaseNetClassifier):
             )
         return {**defaults, **given}
 
-    def _make_loss(self, class_counts):
+    def _check_rules(self):
         if self.reweighting == "drw" and self.class_weight is None:
             raise ValueError(
                 "reweighting='drw' defers class_weight to the final phase; with "
@@ -413,6 +417,9 @@ class SAMClassifier(_BaseNetClassifier):
                 "LDAM and VS already adjust the logits per class (VS's tau is the "
                 "same offset). Use loss='ce' or logit_adjustment=None."
             )
+        self._loss_kwargs()
+
+    def _make_loss(self, class_counts):
         kwargs = self._loss_kwargs()
         counts = torch.as_tensor(class_counts, dtype=torch.float32)
         return {
@@ -423,21 +430,20 @@ class SAMClassifier(_BaseNetClassifier):
             "scor": lambda: SCoRLoss(**kwargs),
         }[self.loss]()
 
-    def _class_weights(self, counts):
-        # DRW defers the class weights: none until the final phase.
-        if self.reweighting == "drw":
-            return None
-        return super()._class_weights(counts)
-
-    def _drw_weights(self, counts):
-        """Final-phase weights: effective-number ('balanced') or the dict's."""
+    def _class_weight_request(self, counts):
+        weight, _, _ = super()._class_weight_request(counts)
+        if self.reweighting != "drw":
+            return weight, None, False
+        # DRW: none until the final phase, then the effective-number weights
+        # ('balanced') or the dict's.
         if self.class_weight == "balanced":
-            w = effective_number_weights(
+            final = effective_number_weights(
                 torch.as_tensor(counts, dtype=torch.float64), beta=self.drw_beta
             ).numpy()
-            w = np.where(counts > 0, w, 0.0)
-            return w * counts.sum() / (w * counts).sum()
-        return super()._class_weights(counts)
+            final = np.where(counts > 0, final, 0.0)
+        else:
+            final = weight
+        return weight, final, True
 
     def _optimizer_spec(self):
         base, kwargs = super()._optimizer_spec()
@@ -456,17 +462,6 @@ class SAMClassifier(_BaseNetClassifier):
             "drw": self.reweighting == "drw",
             "switch": self.drw_start,
         }
-
-    def _apply_values(self, net, values):
-        super()._apply_values(net, values)
-        for group in net.optimizer_.param_groups:
-            group["rho"] = values["rho"]
-        if self.reweighting == "drw":
-            crit = net.criterion_
-            want = values["drw"]
-            if want != crit.weighted:
-                weights = self._drw_weights(self.class_counts_) if want else None
-                crit.set_class_weight(weights)
 
 
 class MR2Classifier(_BaseNetClassifier):

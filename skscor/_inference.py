@@ -90,6 +90,17 @@ class _PredictMixin:
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
+    def _posthoc_shift(self):
+        """``-tau * log(class_prior_)`` of the post-hoc logit adjustment, or None.
+
+        ``class_prior_`` is the prior the kept network trained under (class
+        frequencies times the class weights of its phase), so DRW's final
+        phase, whose weighted prior is about uniform, is not corrected twice.
+        """
+        if self.logit_adjustment != "post-hoc" or self.tau == 0:
+            return None
+        return -self.tau * np.log(self.class_prior_)
+
     def _check_finite(self, X):
         """Raise DivergenceError unless the trained state and its logits are finite.
 

@@ -28,6 +28,9 @@ from .utils._torch import eval_mode
 
 # Rows per forward pass when scoring the validation split.
 _EVAL_BATCH = 8192
+# A training loss this many times the loss at the run's initial weights is
+# reported as divergence (Adam at learning_rate_init=1e3 reaches about 1e13).
+_EXPLOSION = 1e4
 
 
 class _TensorData:
@@ -69,18 +72,21 @@ class _Stopper:
         # Best training loss (this phase); the lowest validation loss and the
         # weights of its epoch.
         self.best_loss = self.best_vloss = self.best_state = None
+        # History index (0-based) of the epoch whose weights best_state holds.
+        self.best_epoch = None
 
     def new_phase(self):
         self.count = 0
         self.best_loss = None
 
-    def update(self, net, train_loss, vloss=None):
+    def update(self, net, train_loss, vloss=None, epoch=None):
         """Record one epoch; return whether the rule sees a plateau."""
         if self.use_validation:
             improved = self.best_vloss is None or vloss <= self.best_vloss - self.tol
             if self.best_vloss is None or vloss < self.best_vloss:
                 self.best_vloss = vloss
                 self.best_state = copy.deepcopy(net.module_.state_dict())
+                self.best_epoch = epoch
         else:
             improved = self.best_loss is None or train_loss <= self.best_loss - self.tol
             if self.best_loss is None or train_loss < self.best_loss:
@@ -101,6 +107,8 @@ class _SkNet(NeuralNet):
     # pickle and its features are per batch.
     _ctx = None
     _params = ()
+    # The post-hoc logit adjustment validation applies (set by a hook).
+    decision_shift = None
 
     def get_default_callbacks(self):
         # The loop below records history itself; skorch's callbacks are unused.
@@ -110,14 +118,30 @@ class _SkNet(NeuralNet):
     def _begin_epoch(self, device):
         """Reset per-epoch device accumulators (SAM adds its second pass)."""
 
-    def _divergence(self, train_loss, epoch):
-        """The error message of a diverged epoch, or None."""
-        if math.isfinite(train_loss):
+    def _divergence(self, train_loss, epoch, reference=None):
+        """The error message of a diverged epoch, or None.
+
+        Diverged: a loss that is not finite, or that exploded to more than
+        ``_EXPLOSION`` times the loss at the run's initial weights (at least
+        1), which a finite float cannot tell from training that still works.
+        """
+        if not math.isfinite(train_loss):
+            what = f"became {train_loss}"
+        elif (
+            reference is not None
+            and math.isfinite(reference)
+            and train_loss > _EXPLOSION * max(reference, 1.0)
+        ):
+            what = (
+                f"exploded to {train_loss:.3g} ({train_loss / max(reference, 1.0):.3g}"
+                f" times the loss {reference:.3g} at the initial weights)"
+            )
+        else:
             return None
         return (
-            f"The training loss became {train_loss} in epoch {epoch}. Training "
-            "diverged: lower learning_rate_init, scale the features (e.g. "
-            "StandardScaler), or check the input for extreme values."
+            f"The training loss {what} in epoch {epoch}. Training diverged: lower "
+            "learning_rate_init, scale the features (e.g. StandardScaler), or "
+            "check the input for extreme values."
         )
 
     def _step(self, X, y, w):
@@ -143,18 +167,17 @@ class _SkNet(NeuralNet):
         shuffle,
         plan,
         stopper=None,
-        on_epoch=None,
-        apply_values=None,
-        valid_shift=None,
+        hooks=(),
     ):
         """Train for up to ``epochs`` epochs; return ``(n_completed, interrupted)``.
 
-        ``plan`` (a :class:`skscor._schedules.TrainingPlan`) sets the learning
-        rate, rho and DRW per epoch and decides on phase switches and stops;
-        ``apply_values(net, values)`` applies them; ``on_epoch(row)`` reports
-        an epoch's history row (verbose output); ``valid_shift`` is added to
-        the validation logits (the post-hoc logit adjustment): a callable
-        returning an array or None, read each epoch.
+        ``plan`` (a :class:`skscor._schedules.TrainingPlan`) gives each
+        epoch's values (learning rate, rho, DRW) and decides on phase switches
+        and stops; each of ``hooks`` (:class:`skscor._hooks.EpochHook`) is
+        notified once per epoch, ``on_epoch_begin(net, values)`` and
+        ``on_epoch_end(net, row, decision)``, and writes what it owns.
+        Validation scores apply ``self.decision_shift`` (the post-hoc logit
+        adjustment of the current phase, set by a hook).
         """
         module = self.module_
         device = train.X.device
@@ -165,11 +188,17 @@ class _SkNet(NeuralNet):
         X, y, w = train.X, train.y, train.w
         done, interrupted = 0, False
         epoch0 = len(self.history)
+        # The loss at the run's initial weights (the first batch's, before its
+        # step): the scale against which an exploding loss is judged.
+        first = reference = None
         try:
             module.train()
             for e in range(epochs):
-                values = plan.values(e if plan.convergence else epoch0 + e)
-                apply_values(self, values)
+                # partial_fit's phases follow the total epoch count.
+                t = e if plan.convergence else epoch0 + e
+                values = plan.values(t)
+                for h in hooks:
+                    h.on_epoch_begin(self, values)
                 t0 = time.perf_counter()
                 total = torch.zeros((), dtype=torch.float64, device=device)
                 self._begin_epoch(device)
@@ -184,6 +213,8 @@ class _SkNet(NeuralNet):
                             sl = perm[start : start + bs]
                         yb = y[sl]
                         loss = self._step(X[sl], yb, None if w is None else w[sl])
+                        if first is None:
+                            first = loss
                         total.add_(loss, alpha=yb.shape[0])
                 except KeyboardInterrupt:
                     interrupted = True
@@ -191,20 +222,21 @@ class _SkNet(NeuralNet):
                 # One host synchronisation per epoch: the loss sum (NaN or inf
                 # if any step diverged).
                 train_loss = float(total) / n
-                message = self._divergence(train_loss, epoch0 + e + 1)
+                if reference is None and first is not None:
+                    reference = float(first)
+                message = self._divergence(train_loss, epoch0 + e + 1, reference)
                 if message is not None:
                     raise DivergenceError(message)
                 row = {"epoch": epoch0 + e + 1, "train_loss": train_loss, **values}
                 score = vloss = None
                 if valid is not None:
-                    shift = None if valid_shift is None else valid_shift()
-                    score, vloss = self.validation_scores(valid, shift)
+                    score, vloss = self.validation_scores(valid, self.decision_shift)
                     module.train()
                     row["valid_bacc"], row["valid_loss"] = score, vloss
                 plateau = False
                 if stopper is not None:
-                    plateau = stopper.update(self, train_loss, vloss)
-                decision = plan.after_epoch(e, plateau)
+                    plateau = stopper.update(self, train_loss, vloss, epoch0 + e)
+                decision = plan.after_epoch(t, plateau)
                 if decision == "switch" and stopper is not None:
                     stopper.new_phase()
                 row["dur"] = time.perf_counter() - t0
@@ -212,8 +244,8 @@ class _SkNet(NeuralNet):
                 for key, value in row.items():
                     self.history.record(key, value)
                 done += 1
-                if on_epoch is not None:
-                    on_epoch(row, decision)
+                for h in hooks:
+                    h.on_epoch_end(self, row, decision)
                 if decision == "stop":
                     break
         finally:
@@ -275,7 +307,7 @@ class _SkNet(NeuralNet):
 
     def __getstate__(self):
         state = super().__getstate__()
-        for key in ("_ctx", "_params", "_perturbed_total"):
+        for key in ("_ctx", "_params", "_perturbed_total", "decision_shift"):
             state.pop(key, None)
         return state
 
@@ -292,7 +324,7 @@ class _SAMNet(_SkNet):
     def _begin_epoch(self, device):
         self._perturbed_total = torch.zeros((), dtype=torch.float64, device=device)
 
-    def _divergence(self, train_loss, epoch):
+    def _divergence(self, train_loss, epoch, reference=None):
         perturbed = float(self._perturbed_total)
         if math.isfinite(train_loss) and not math.isfinite(perturbed):
             return (
@@ -300,7 +332,7 @@ class _SAMNet(_SkNet):
                 f"in epoch {epoch}. Training diverged: lower rho or "
                 "learning_rate_init, or scale the features."
             )
-        return super()._divergence(train_loss, epoch)
+        return super()._divergence(train_loss, epoch, reference)
 
     def _step(self, X, y, w):
         opt, module, crit, ctx = (

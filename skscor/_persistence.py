@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._balance import resolve_balance
 from ._encoding import resolve_batch_size, resolve_device
-from ._reports import set_fitted_state, set_reports
+from ._reports import set_fitted_state, set_report_rows
 
 WEIGHTS_FORMAT = "skscor-weights-1"
 
@@ -38,7 +39,12 @@ def save_weights(est, f):
         "module": _cpu_state(net.module_),
         "criterion": _cpu_state(net.criterion_),
         "loss_curve": list(est.loss_curve_),
+        "class_weight": [float(w) for w in est.class_weight_],
+        "class_prior": [float(p) for p in est.class_prior_],
     }
+    rows = est.__dict__.get("_report_rows")
+    if rows is not None:
+        payload["report_rows"] = [rows[0].tolist(), rows[1].tolist(), rows[2]]
     torch.save(payload, f)
 
 
@@ -82,13 +88,7 @@ def load_weights(est, f):
         device = resolve_device(est.device)
         batch_size = resolve_batch_size(est.batch_size, int(counts.sum()))
         try:
-            net = est._build_net(
-                est.n_features_in_,
-                counts,
-                device,
-                batch_size,
-                est._class_weights(counts),
-            )
+            net = est._build_net(est.n_features_in_, device, batch_size)
             net.module_.load_state_dict(payload["module"])
             net.criterion_.load_state_dict(payload["criterion"])
         except (RuntimeError, KeyError) as err:
@@ -97,6 +97,17 @@ def load_weights(est, f):
                 "construct it with the hyperparameters it was trained with. "
                 f"({err})"
             ) from err
+        # Files written before 0.3 lack the resolved balance: the criterion's
+        # weights are those the network ended with.
+        crit = net.criterion_
+        est.class_weight_ = np.asarray(
+            payload.get("class_weight", crit.class_weight.double().cpu().tolist())
+        )
+        if "class_prior" in payload:
+            est.class_prior_ = np.asarray(payload["class_prior"])
+        else:
+            est.class_prior_ = resolve_balance(counts, est.class_weight_).main.prior
+        rows = payload.get("report_rows")
         loss_curve = [float(v) for v in payload["loss_curve"]]
     except BaseException as err:
         est.__dict__.clear()
@@ -114,5 +125,8 @@ def load_weights(est, f):
         net.history.record("train_loss", loss)
     est.net_ = net
     set_fitted_state(est, net, use_validation=False, partial=False)
-    set_reports(est, None, None)
+    if rows is None:
+        est._report_rows, est._report_cache = None, {}
+    else:
+        set_report_rows(est, rows[0], rows[1], rows[2])
     return est

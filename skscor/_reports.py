@@ -1,8 +1,8 @@
 """Fitted state derived from a training run: curves, diagnostics and warnings.
 
 One helper sets the fitted attributes from the network's history, used by
-training and by :func:`skscor._persistence.load_weights` alike, and one hook
-builds both fitted reports.
+training and by :func:`skscor._persistence.load_weights` alike; the fitted
+reports are computed on first access from the rows a fit kept.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.utils.validation import check_is_fitted
 
 from .exceptions import CollapseWarning
 from .metrics import class_disparity
@@ -41,26 +42,63 @@ def set_fitted_state(est, net, *, use_validation, partial, since=0):
         est.best_validation_score_ = None
 
 
-def set_reports(est, y_enc, logits):
-    """The fitted diagnostics: weight spectra and per-class recall disparity.
+def set_report_rows(est, y_true, y_pred, on):
+    """Keep the rows the disparity report describes (encoded labels); reset the
+    reports, which are computed on first access (:class:`_ReportsMixin`)."""
+    est._report_rows = (
+        np.asarray(y_true, dtype=np.int64),
+        np.asarray(y_pred, dtype=np.int64),
+        on,
+    )
+    est._report_cache = {}
 
-    ``y_enc``/``logits`` are the rows the disparity report describes (the
-    validation split with early stopping, else a sample of at most
-    ``REPORT_ROWS`` training rows); ``None`` leaves the report unset (None).
+
+class _ReportsMixin:
+    """``spectral_report_`` and ``disparity_report_``, computed on first access.
+
+    A fit keeps only the encoded labels and predictions of the rows the
+    disparity report describes; the SVDs of the weights and the report itself
+    cost nothing until asked for, and are cached until the next fit.
     """
-    est.spectral_report_ = spectral_report(est.net_.module_)
-    if y_enc is None:
-        est.disparity_report_ = None
-        return
-    with warnings.catch_warnings():
-        # A class absent from these rows is listed in the report's
-        # absent_labels; the warning would repeat on every partial_fit.
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        est.disparity_report_ = class_disparity(
-            est.classes_[y_enc],
-            est.classes_[np.argmax(logits, axis=1)],
-            labels=est.classes_,
-        )
+
+    def _report_store(self):
+        check_is_fitted(self, "net_")
+        return self.__dict__.setdefault("_report_cache", {})
+
+    @property
+    def spectral_report_(self):
+        """:class:`skscor.spectral.SpectralReport` of the network's weights."""
+        cache = self._report_store()
+        if "spectral" not in cache:
+            cache["spectral"] = spectral_report(self.net_.module_)
+        return cache["spectral"]
+
+    @property
+    def disparity_report_(self):
+        """:class:`skscor.metrics.DisparityReport` of the rows of the last fit.
+
+        Its ``on`` says which rows: the early-stopping validation split, or a
+        sample of at most 20,000 training rows (which flatter the model; pass
+        held-out data to :func:`skscor.metrics.class_disparity`).
+        """
+        cache = self._report_store()
+        rows = self.__dict__.get("_report_rows")
+        if rows is None:
+            return None
+        if "disparity" not in cache:
+            y_true, y_pred, on = rows
+            with warnings.catch_warnings():
+                # A class absent from these rows is listed in the report's
+                # absent_labels; the warning would repeat on every partial_fit.
+                warnings.simplefilter("ignore", UndefinedMetricWarning)
+                report = class_disparity(
+                    self.classes_[y_true],
+                    self.classes_[y_pred],
+                    labels=self.classes_,
+                )
+            report.on = on
+            cache["disparity"] = report
+        return cache["disparity"]
 
 
 def warn_if_collapsed(est, y_enc, logits):

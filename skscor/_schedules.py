@@ -132,7 +132,9 @@ class TrainingPlan:
         elif self.learning_rate == "adaptive":
             lr = self.lr0 / _ADAPTIVE_FACTOR**self.lr_cuts
         if t < self.warmup:
-            lr = lr * (math.floor(t) + 1) / (self.warmup + 1)
+            # The LDAM-DRW reference: lr * epoch / W for epochs 1..W, so the
+            # last warm-up epoch reaches the full rate.
+            lr = lr * (math.floor(t) + 1) / self.warmup
         out = {"lr": lr, "drw": bool(self.drw and final)}
         if self.rho_sched is not None:
             out["rho"] = self.rho_sched(min(int(t), self.T - 1))
@@ -158,6 +160,9 @@ class TrainingPlan:
                     self.switch_epoch = epoch + 1
             return "continue"
         pending = self.has_phases and self.switch_epoch is None
+        # A plateau while the learning rate still ramps up is no plateau: it
+        # would start the final phase (and end the warm-up) too early.
+        plateau = plateau and epoch + 1 > self.warmup
         if pending and (plateau or epoch + 1 >= self.switch_time):
             self.switch_epoch = epoch + 1
             return "switch"

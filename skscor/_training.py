@@ -1,7 +1,14 @@
-"""Training: the network built from the estimator, one run of it, what follows."""
+"""Training: one ``fit``/``partial_fit`` call, from validated arrays to fitted state.
+
+The steps of a call, each once: resolve the class balance (``_balance``),
+build the network or bring a warm one up to date with the parameters, run the
+epochs (``_net``, notified hooks from ``_hooks``), then set the fitted state
+and warn. Nothing passed down into the loop calls back into the estimator.
+"""
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -9,12 +16,20 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _encoding as enc
+from ._balance import resolve_balance
+from ._hooks import ClassBalance, OptimizerValues, Progress
 from ._net import _Stopper, _TensorData
-from ._reports import REPORT_ROWS, set_fitted_state, set_reports, warn_if_collapsed
+from ._reports import REPORT_ROWS, set_fitted_state, set_report_rows, warn_if_collapsed
 from ._schedules import TrainingPlan
 from .losses import ClassWeighted
 from .modules import MLP
 from .utils._torch import eval_mode
+
+# Bytes per parameter while training: the weights, their gradients and two
+# optimizer moments (Adam), float32.
+_BYTES_PER_PARAM = 16
+# Rows of one scoring pass (validation, the fit's final check, prediction).
+_SCORE_ROWS = 8192
 
 
 class _TrainingMixin:
@@ -22,31 +37,63 @@ class _TrainingMixin:
 
     Reads the estimator's parameters and the hooks of
     :class:`skscor._base._BaseNetClassifier` (``_make_loss``,
-    ``_optimizer_spec``, ``_plan_options``, ``_apply_values``, ``_net_class``).
+    ``_optimizer_spec``, ``_plan_options``, ``_class_weight_request``,
+    ``_net_class``).
     """
 
-    def _class_weights(self, counts):
-        """The per-class loss weights, scaled to mean one over the rows."""
-        cw = enc.class_weight_vector(self.classes_, self._static_class_weight(), counts)
-        if cw is None:
-            return None
-        total = float((cw * counts).sum())
-        return cw * counts.sum() / total if total > 0 else cw
+    # ------------------------------------------------------------ balance
+    def _resolve_balance(self, y_enc, sw, partial):
+        """Resolve this call's class weights, priors and offsets (once)."""
+        counts = self.class_counts_
+        weight, final, deferred = self._class_weight_request(counts)
+        if partial:
+            mass = counts
+        else:
+            mass = np.bincount(y_enc, weights=sw, minlength=self.n_classes_).astype(
+                float
+            )
+        return resolve_balance(
+            mass,
+            weight,
+            final_weight=final,
+            deferred=deferred,
+            logit_adjustment=self.logit_adjustment,
+            tau=self.tau,
+        )
 
-    def _prior(self, crit=None):
-        """Class prior the loss trains under: frequencies times class weights."""
-        crit = self.net_.criterion_ if crit is None else crit
-        mass = self.class_counts_ * crit.class_weight.detach().cpu().double().numpy()
-        mass = np.maximum(mass, 1e-12 * mass.max())
-        return mass / mass.sum()
+    # -------------------------------------------------------------- build
+    def _architecture(self):
+        """What a warm start cannot change: it shapes the network."""
+        return (
+            self.module,
+            tuple(int(w) for w in self.hidden_layer_sizes),
+            self.activation,
+            self._head,
+            type(self._make_loss(self.class_counts_)).__name__,
+        )
 
-    def _posthoc_shift(self):
-        """``-tau * log(prior)`` of the post-hoc logit adjustment, or None."""
-        if self.logit_adjustment != "post-hoc" or self.tau == 0:
-            return None
-        return -self.tau * np.log(self._prior())
+    def _check_memory(self, n_features, batch_size, device):
+        """Refuse a default network that cannot fit in memory, before allocating."""
+        if self.module is not None:
+            return
+        widths = [n_features, *(int(w) for w in self.hidden_layer_sizes)]
+        widths.append(self.n_classes_)
+        params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+        # Activations of a training batch (forward, mask, gradient) and of one
+        # scoring batch.
+        acts = 3 * batch_size * sum(widths[1:]) + _SCORE_ROWS * max(widths[1:])
+        need = _BYTES_PER_PARAM * params + 4 * acts
+        have = _available_memory(device)
+        if have is not None and need > have:
+            raise MemoryError(
+                f"The network (hidden_layer_sizes={tuple(self.hidden_layer_sizes)} "
+                f"on {n_features} features) needs about {need / 2**30:.1f} GiB to "
+                f"train, more than the {have / 2**30:.1f} GiB available on "
+                f"{device}; use smaller hidden layers or a smaller batch_size."
+            )
 
-    def _build_net(self, n_features, class_counts, device, batch_size, class_weight):
+    def _build_net(self, n_features, device, batch_size):
+        self._check_memory(n_features, batch_size, device)
         if self.module is None:
             module = MLP(
                 n_features,
@@ -66,7 +113,9 @@ class _TrainingMixin:
         optimizer, opt_kwargs = self._optimizer_spec()
         net = self._net_class(
             module=module,
-            criterion=ClassWeighted(self._make_loss(class_counts), self.n_classes_),
+            criterion=ClassWeighted(
+                self._make_loss(self.class_counts_), self.n_classes_
+            ),
             optimizer=optimizer,
             lr=self.learning_rate_init,
             max_epochs=self.max_iter,
@@ -77,11 +126,57 @@ class _TrainingMixin:
             **{f"optimizer__{k}": v for k, v in opt_kwargs.items()},
         )
         net.initialize()
-        net.criterion_.set_class_weight(class_weight)
-        if self.logit_adjustment == "loss" and self.tau > 0:
-            prior = self._prior(net.criterion_)
-            net.criterion_.set_logit_offset(self.tau * np.log(prior))
+        self._architecture_ = self._architecture()
         return net
+
+    def _sync_net(self):
+        """Bring a warm network up to date with the current parameters.
+
+        The optimizer keeps its state (Adam's moments, SGD's momentum: a warm
+        start continues where training stopped) and takes the current
+        hyperparameters (``learning_rate_init``, ``weight_decay``,
+        ``momentum``, rho); a different ``optimizer`` starts a new one. The loss is rebuilt from the current parameters
+        (``alpha``, ``label_smoothing``, ``gamma``...) and keeps its learned
+        state (MR2's moving averages, LDAM/VS's margins), and the default
+        MLP's dropout follows ``dropout``.
+        """
+        net = self.net_
+        arch = self._architecture()
+        before = getattr(self, "_architecture_", arch)
+        if arch != before:
+            names = ("module", "hidden_layer_sizes", "activation", "head", "loss")
+            changed = [n for n, a, b in zip(names, arch, before, strict=True) if a != b]
+            raise ValueError(
+                f"A warm start (warm_start=True or partial_fit) keeps the network, "
+                f"but {', '.join(changed)} changed since it was built; refit with "
+                "warm_start=False."
+            )
+        crit = net.criterion_
+        inner = self._make_loss(self.class_counts_).to(net.device)
+        inner.load_state_dict(crit.inner.state_dict())
+        crit.inner = inner
+        if self.module is None:
+            for layer in net.module_.modules():
+                if isinstance(layer, torch.nn.Dropout):
+                    layer.p = self.dropout
+        cls, kwargs = self._optimizer_spec()
+        net.lr = self.learning_rate_init
+        opt = net.optimizer_
+        base = getattr(opt, "base_optimizer", None)
+        if type(opt) is cls and (
+            base is None or type(base) is kwargs.get("base_optimizer")
+        ):
+            for group in opt.param_groups:
+                group.update(
+                    {k: v for k, v in kwargs.items() if k in group and k != "foreach"}
+                )
+            return
+        for key in [k for k in vars(net) if k.startswith("optimizer__")]:
+            delattr(net, key)
+        net.optimizer = cls
+        for key, value in kwargs.items():
+            setattr(net, f"optimizer__{key}", value)
+        net.initialize_optimizer()
 
     def _check_module_output(self, X):
         with eval_mode(self.net_.module_), torch.no_grad():
@@ -92,24 +187,20 @@ class _TrainingMixin:
                 f"it returned shape {tuple(out.shape)}."
             )
 
-    def _apply_values(self, net, values):
-        """Apply one epoch's schedule values (overridden by SAM for rho, DRW)."""
-        for group in net.optimizer_.param_groups:
-            group["lr"] = values["lr"]
-
+    # ---------------------------------------------------------------- run
     def _train(self, X, y_enc, sample_weight, device, seed, first, partial):
-        # The loss's per-class weights now, from the counts so far ('balanced'
-        # follows the accumulated counts of partial_fit)...
-        class_weight = self._class_weights(self.class_counts_)
-        # ...and the ones asked for, validated up front (DRW defers them to its
-        # final phase): they must leave two classes with positive weight.
-        requested = enc.class_weight_vector(
-            self.classes_, self._static_class_weight(), self.class_counts_
-        )
+        weight, _, _ = self._class_weight_request(self.class_counts_)
         sw = enc.sample_weights(
-            X, y_enc, sample_weight, requested, self.classes_, partial=partial
+            X, y_enc, sample_weight, weight, self.classes_, partial=partial
         )
+        balance = self._resolve_balance(y_enc, sw, partial)
+        self.class_weight_ = balance.final.weight
         batch_size = enc.resolve_batch_size(self.batch_size, X.shape[0])
+        if first:
+            self.net_ = self._build_net(X.shape[1], device, batch_size)
+        else:
+            self._sync_net()
+        net = self.net_
         Xt = torch.tensor(X, dtype=torch.float32, device=device)
         yt = torch.as_tensor(y_enc, dtype=torch.int64, device=device)
         wt = (
@@ -127,20 +218,12 @@ class _TrainingMixin:
             data, valid = data.subset(train_idx), data.subset(valid_idx)
             eval_rows = valid_idx
         if first:
-            self.net_ = self._build_net(
-                X.shape[1], self.class_counts_, device, batch_size, class_weight
-            )
             self._check_module_output(data.X)
-        elif partial:
-            self.net_.criterion_.set_class_weight(class_weight)
-        net = self.net_
         net.batch_size = batch_size
         epochs = 1 if partial else self.max_iter
         plan = TrainingPlan(
             max_iter=self.max_iter,
-            # net_.lr: learning_rate_init at build time, or a later
-            # net_.set_params(lr=...) on a fitted estimator.
-            lr=net.lr,
+            lr=self.learning_rate_init,
             learning_rate=self.learning_rate,
             warmup_epochs=self.warmup_epochs,
             convergence=not partial,
@@ -151,26 +234,40 @@ class _TrainingMixin:
             if partial
             else _Stopper(self.tol, self.n_iter_no_change, use_validation)
         )
+        posthoc = self.logit_adjustment == "post-hoc" and self.tau > 0
+        hooks = [
+            OptimizerValues(),
+            ClassBalance(balance, self.tau if posthoc else None),
+        ]
+        if self.verbose:
+            hooks.append(Progress(self.max_iter, self.n_iter_no_change))
         epochs_before = len(net.history)
         rng = torch.Generator(device=device).manual_seed(seed)
-        done, interrupted = net.run(
-            data,
-            valid,
-            epochs=epochs,
-            rng=rng,
-            shuffle=self.shuffle,
-            plan=plan,
-            stopper=stopper,
-            apply_values=self._apply_values,
-            on_epoch=self._progress if self.verbose else None,
-            # A callable: the prior moves when DRW changes the class weights.
-            valid_shift=self._posthoc_shift,
-        )
-        if stopper is not None:
-            stopper.restore_best(net)
-        if eval_rows is None:
-            eval_rows = self._report_rows(len(y_enc), seed)
-        logits = self._check_finite(X[eval_rows])
+        with self._threads():
+            done, interrupted = net.run(
+                data,
+                valid,
+                epochs=epochs,
+                rng=rng,
+                shuffle=self.shuffle,
+                plan=plan,
+                stopper=stopper,
+                hooks=hooks,
+            )
+            kept = len(net.history) - 1
+            if stopper is not None and stopper.best_state is not None:
+                kept = stopper.best_epoch
+                stopper.restore_best(net)
+            # The kept epoch's phase decides the prior its decisions correct
+            # for (early stopping may keep an epoch before the DRW switch).
+            kept_final = bool(kept >= 0 and net.history[kept].get("drw", False))
+            phase = balance.phase(kept_final)
+            self.class_prior_ = phase.prior
+            net.criterion_.set_class_weight(phase.weight if phase.weighted else None)
+            net.criterion_.set_logit_offset(phase.offset)
+            if eval_rows is None:
+                eval_rows = self._report_sample(len(y_enc), seed)
+            logits = self._check_finite(X[eval_rows])
         set_fitted_state(
             self,
             net,
@@ -178,18 +275,49 @@ class _TrainingMixin:
             partial=partial,
             since=epochs_before,
         )
-        self.switch_epoch_ = (
-            None
-            if plan.switch_epoch is None or plan.switch_epoch >= done
-            else epochs_before + plan.switch_epoch
-        )
+        self.switch_epoch_ = self._switch_epoch(plan, done, epochs_before, partial)
         self.stop_reason_ = self._stop_reason(plan, done, epochs, interrupted)
-        set_reports(self, y_enc[eval_rows], logits)
+        pred = np.argmax(logits, axis=1)
+        set_report_rows(
+            self,
+            y_enc[eval_rows],
+            pred,
+            on=(
+                f"the {len(eval_rows)} rows of the early-stopping validation split"
+                if use_validation
+                else f"{len(eval_rows)} of the {len(y_enc)} training rows of the "
+                "last call (training rows: use skscor.metrics.class_disparity "
+                "on held-out data for an estimate of generalization)"
+            ),
+        )
         self._warn_after_fit(
-            plan, done, epochs, interrupted, partial, y_enc, eval_rows, logits
+            plan,
+            done,
+            epochs,
+            interrupted,
+            partial,
+            y_enc,
+            eval_rows,
+            logits,
+            epochs_before,
         )
 
-    def _report_rows(self, n, seed):
+    def _switch_epoch(self, plan, done, epochs_before, partial):
+        """History index of the first final-phase epoch (None: not reached)."""
+        if partial:
+            # partial_fit's phases follow the total epoch count: the switch
+            # may have come in any earlier call.
+            for i, row in enumerate(self.net_.history):
+                if row.get("drw") or (
+                    plan.has_phases and plan.schedule_time(i) >= plan.switch_time
+                ):
+                    return i
+            return None
+        if plan.switch_epoch is None or plan.switch_epoch >= done:
+            return None
+        return epochs_before + plan.switch_epoch
+
+    def _report_sample(self, n, seed):
         if n <= REPORT_ROWS:
             return np.arange(n)
         return np.sort(
@@ -205,7 +333,7 @@ class _TrainingMixin:
         return "max_iter" if done == epochs else "interrupted"
 
     def _warn_after_fit(
-        self, plan, done, epochs, interrupted, partial, y_enc, rows, logits
+        self, plan, done, epochs, interrupted, partial, y_enc, rows, logits, since
     ):
         name = type(self).__name__
         if interrupted:
@@ -218,6 +346,19 @@ class _TrainingMixin:
             )
             return
         if partial:
+            # A schedule that ran out: cosine reaches a learning rate of 0 at
+            # max_iter, so later partial_fit calls would not train at all.
+            lrs = [row["lr"] for row in self.net_.history[since:]]
+            if lrs and min(lrs) == 0.0:
+                warnings.warn(
+                    f"{name}: learning_rate={self.learning_rate!r} reached a "
+                    f"learning rate of 0 at max_iter={self.max_iter} epochs, so "
+                    "this partial_fit call left the weights unchanged; raise "
+                    "max_iter or use learning_rate='constant' for open-ended "
+                    "streams.",
+                    ConvergenceWarning,
+                    stacklevel=5,
+                )
             return
         phase = plan.phase_warning(done)
         if phase is not None:
@@ -231,25 +372,20 @@ class _TrainingMixin:
             )
         warn_if_collapsed(self, y_enc[rows], logits)
 
-    def _progress(self, row, decision):
-        parts = [f"epoch {row['epoch']:>4d}", f"loss {row['train_loss']:.5f}"]
-        if "valid_bacc" in row:
-            parts.append(f"valid balanced accuracy {row['valid_bacc']:.4f}")
-            parts.append(f"valid loss {row['valid_loss']:.4f}")
-        parts.append(f"lr {row['lr']:.3g}")
-        if "rho" in row:
-            parts.append(f"rho {row['rho']:.3g}")
-        if row.get("drw"):
-            parts.append("DRW on")
-        parts.append(f"{row['dur']:.2f}s")
-        print(" | ".join(parts), flush=True)
-        if decision == "switch":
-            print("final phase starts next epoch (plateau or schedule)", flush=True)
-        elif decision == "stop":
-            print(
-                "training stopped: the stopping rule saw no improvement by tol "
-                f"for {self.n_iter_no_change} epochs",
-                flush=True,
-            )
-        elif row["epoch"] == self.max_iter:
-            print(f"training stopped: max_iter={self.max_iter} reached", flush=True)
+
+def _available_memory(device):
+    """Bytes free on ``device`` (None when unknown)."""
+    if str(device).startswith("cuda"):
+        free, _ = torch.cuda.mem_get_info(torch.device(device))
+        return free
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None

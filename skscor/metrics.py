@@ -382,6 +382,10 @@ class DisparityReport:
     geometric_mean : float
         Geometric mean of the recalls (imbalanced-learn's
         ``geometric_mean_score``, multiclass average, no correction).
+    on : str or None
+        Which rows the report describes, when it is an estimator's fitted
+        ``disparity_report_`` (training rows flatter the model); None for a
+        report of :func:`class_disparity`.
     """
 
     labels: np.ndarray
@@ -397,6 +401,7 @@ class DisparityReport:
     balanced_accuracy: float
     macro_f1: float
     geometric_mean: float
+    on: str | None = None
 
     @property
     def summary(self) -> dict:
@@ -431,10 +436,10 @@ class DisparityReport:
                 strict=True,
             )
         ]
-        lines = [
-            f"DisparityReport({len(self.labels)} classes)",
-            format_table(("label", "support", "recall"), rows),
-        ]
+        lines = [f"DisparityReport({len(self.labels)} classes)"]
+        if self.on is not None:
+            lines.append(f"on {self.on}")
+        lines.append(format_table(("label", "support", "recall"), rows))
         for name, value in self.summary.items():
             extra = ""
             if name == "worst_class_recall":

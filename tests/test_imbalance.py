@@ -165,7 +165,9 @@ def test_learning_rate_schedules_take_effect(easy, schedule):
     clf.fit(X, y)
     lr = clf.net_.history[:, "lr"]
     if schedule != "adaptive":
-        assert lr[0] < lr[2] < lr[3] == pytest.approx(1e-2, rel=1e-2)
+        # The reference's linear warm-up: lr * (e + 1) / W, full at epoch W.
+        assert lr[0] == pytest.approx(1e-2 / 3, rel=1e-2)
+        assert lr[0] < lr[1] < lr[2] == pytest.approx(1e-2, rel=1e-2)
     assert min(lr) < 1e-2 / 4
     # the optimizer really used the recorded rates
     assert clf.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(lr[-1])

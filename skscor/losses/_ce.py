@@ -31,6 +31,8 @@ class CrossEntropyLoss(Loss):
     1.0986
     """
 
+    applies_logit_offset = True
+
     def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.label_smoothing = _check_real(
@@ -38,6 +40,8 @@ class CrossEntropyLoss(Loss):
         )
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
+        if context is not None and context.logit_offset is not None:
+            input = input + context.logit_offset
         if sample_weight is None and self.reduction == "mean":
             # The fused kernel: bit-identical to a hand-written loop's loss.
             return F.cross_entropy(input, target, label_smoothing=self.label_smoothing)

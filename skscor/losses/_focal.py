@@ -195,6 +195,8 @@ class FocalLoss(Loss):
     0.6931
     """
 
+    applies_logit_offset = True
+
     alpha: Tensor | float | None
 
     def __init__(
@@ -212,6 +214,8 @@ class FocalLoss(Loss):
             self.alpha = checked
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
+        if context is not None and context.logit_offset is not None:
+            input = input + context.logit_offset
         return _focal_loss(
             input, target, self.gamma, self.alpha, sample_weight, self.reduction
         )

@@ -14,7 +14,7 @@ its buffers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import torch
@@ -40,6 +40,10 @@ class BatchContext:
     features : Tensor of shape (n_samples, n_features) or None, default=None
         Penultimate features of the batch (the input of the module's last
         linear layer), filled in for losses with ``needs_features = True``.
+    logit_offset : Tensor of shape (n_classes,) or None, default=None
+        The loss form of logit adjustment: added to the logits of the data
+        term only (a loss's regularizers see the network's own logits). Set
+        by :class:`ClassWeighted` for losses with ``applies_logit_offset``.
 
     Examples
     --------
@@ -54,6 +58,7 @@ class BatchContext:
     generator: torch.Generator | None = None
     shuffled: bool = False
     features: Tensor | None = None
+    logit_offset: Tensor | None = None
 
 
 class Loss(nn.Module):
@@ -190,7 +195,14 @@ class ClassWeighted(nn.Module):
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         if self._offset:
-            input = input + self.logit_offset.to(input.dtype)
+            offset = self.logit_offset.to(input.dtype)
+            if getattr(self.inner, "applies_logit_offset", False):
+                # The offset belongs to the data term: SCoR's penalty and MR2's
+                # temperature must see the network's own logits.
+                base = context if context is not None else BatchContext()
+                context = replace(base, logit_offset=offset)
+            else:
+                input = input + offset
         if self._weighted:
             w = self.class_weight[target].to(input.dtype)
             sample_weight = w if sample_weight is None else w * sample_weight

@@ -240,6 +240,8 @@ class MR2Loss(Loss):
     [1.262, 0.738]
     """
 
+    applies_logit_offset = True
+
     needs_features = True
 
     ema_m: Tensor
@@ -383,7 +385,12 @@ class MR2Loss(Loss):
             self.update_statistics(features, target)
         gamma = self.class_gamma().to(device=input.device, dtype=input.dtype)
         temperature = self.margin_scale * gamma[target]
-        ce = F.cross_entropy(input / temperature[:, None], target, reduction="none")
+        z = input / temperature[:, None]
+        if context is not None and context.logit_offset is not None:
+            # Logit adjustment shifts the logits the cross-entropy sees, after
+            # the per-sample temperature (not divided by it).
+            z = z + context.logit_offset
+        ce = F.cross_entropy(z, target, reduction="none")
         loss = _reduce(ce, sample_weight, self.reduction)
         if self.lambda_rep == 0.0:
             return loss

@@ -172,6 +172,8 @@ class SCoRLoss(Loss):
     0.6931
     """
 
+    applies_logit_offset = True
+
     def __init__(
         self, alpha: float = 1e-4, label_smoothing: float = 0.0, reduction="mean"
     ) -> None:
@@ -188,11 +190,15 @@ class SCoRLoss(Loss):
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         ctx = context if context is not None else BatchContext()
-        if self.reduction == "sum":
+        # The loss form of logit adjustment shifts the cross-entropy's logits
+        # only: the penalty acts on the network's logits, so that a constant
+        # offset leaves the model unchanged.
+        z = input if ctx.logit_offset is None else input + ctx.logit_offset
+        if self.reduction == "sum" or z is not input:
             ce = F.cross_entropy(
-                input, target, reduction="none", label_smoothing=self.label_smoothing
+                z, target, reduction="none", label_smoothing=self.label_smoothing
             )
-            total = _reduce(ce, sample_weight, "sum")
+            total = _reduce(ce, sample_weight, self.reduction)
             if self.alpha == 0:
                 return total
             return total + self.alpha * scor_penalty(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import torch
 
@@ -39,27 +40,53 @@ def eval_mode(module: torch.nn.Module):
 _AUTO_ONE_THREAD_WIDTH = 512
 
 
+# torch's thread count is one setting per process: overlapping scopes (two
+# fits in two Python threads) share one saved value, restored by the last
+# scope to leave, so that none restores another's temporary setting.
+_SCOPE_LOCK = threading.Lock()
+_scopes = {"depth": 0, "saved": None}
+
+
 @contextlib.contextmanager
-def torch_threads(n_threads, hidden_layer_sizes=()):
+def torch_threads(n_threads, widths=()):
     """Set torch's intra-op thread count for the block, then restore it.
 
     ``n_threads``: an int; ``None`` leaves torch's setting alone; ``'auto'``
-    uses one thread for networks no wider than 512 units (and otherwise
-    leaves torch's setting, which joblib and dask workers already set to one).
+    uses one thread for networks whose widest hidden layer (``widths``) has at
+    most 512 units (and otherwise leaves torch's setting, which joblib and
+    dask workers already set to one). Scopes entered by several Python threads
+    at once restore torch's setting from before the first of them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skscor.utils._torch import torch_threads
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
     """
-    current = torch.get_num_threads()
-    if n_threads == "auto":
-        widths = [int(w) for w in hidden_layer_sizes] or [0]
-        target = 1 if max(widths) <= _AUTO_ONE_THREAD_WIDTH else current
-    elif n_threads is None:
-        target = current
-    else:
-        target = int(n_threads)
-    if target == current:
+    if n_threads is None:
         yield
         return
-    torch.set_num_threads(target)
+    with _SCOPE_LOCK:
+        if _scopes["depth"] == 0:
+            _scopes["saved"] = torch.get_num_threads()
+        _scopes["depth"] += 1
+        original = _scopes["saved"]
+        if n_threads == "auto":
+            widest = max((int(w) for w in widths), default=0)
+            target = 1 if widest <= _AUTO_ONE_THREAD_WIDTH else original
+        else:
+            target = int(n_threads)
+        if target != torch.get_num_threads():
+            torch.set_num_threads(target)
     try:
         yield
     finally:
-        torch.set_num_threads(current)
+        with _SCOPE_LOCK:
+            _scopes["depth"] -= 1
+            if _scopes["depth"] == 0 and torch.get_num_threads() != _scopes["saved"]:
+                torch.set_num_threads(_scopes["saved"])
