@@ -135,10 +135,11 @@ class _TrainingMixin:
         The optimizer keeps its state (Adam's moments, SGD's momentum: a warm
         start continues where training stopped) and takes the current
         hyperparameters (``learning_rate_init``, ``weight_decay``,
-        ``momentum``, rho); a different ``optimizer`` starts a new one. The loss is rebuilt from the current parameters
-        (``alpha``, ``label_smoothing``, ``gamma``...) and keeps its learned
-        state (MR2's moving averages, LDAM/VS's margins), and the default
-        MLP's dropout follows ``dropout``.
+        ``momentum``, rho); a different ``optimizer`` starts a new one. The
+        loss is rebuilt from the current parameters (``alpha``,
+        ``label_smoothing``, ``gamma``...) and keeps its learned state (MR2's
+        moving averages, LDAM/VS's margins); the default MLP's dropout follows
+        ``dropout``.
         """
         net = self.net_
         arch = self._architecture()
