@@ -45,7 +45,8 @@ def _data(n=60, seed=0):
     return X, torch.arange(n) % 3
 
 
-def _exact_hessian(net, X, y):
+def _exact_hessian(net, X, y, scale=1.0):
+    """The Hessian of the cross-entropy of ``scale`` times the net's outputs."""
     names = [n for n, _ in net.named_parameters()]
     params = list(net.parameters())
     shapes, sizes = [p.shape for p in params], [p.numel() for p in params]
@@ -54,7 +55,7 @@ def _exact_hessian(net, X, y):
     def loss(theta):
         parts = torch.split(theta, sizes)
         ps = {n: t.reshape(s) for n, t, s in zip(names, parts, shapes, strict=True)}
-        return F.cross_entropy(functional_call(net, ps, (X,)), y)
+        return F.cross_entropy(scale * functional_call(net, ps, (X,)), y)
 
     H = torch.autograd.functional.hessian(loss, flat).numpy()
     np.testing.assert_allclose(H, H.T, atol=1e-12)
@@ -334,6 +335,43 @@ def test_estimator_path_encodes_labels():
         class_hessian_spectrum(est, X.numpy(), labels[idx.numpy()], classes=["eel"])
     with pytest.raises(ValueError, match="features"):
         class_hessian_spectrum(est, X.numpy()[:, :3], labels[idx.numpy()])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_ldam_estimator_hessian_is_that_of_the_scaled_logits():
+    # LDAM's module ends in a cosine head; prediction multiplies the cosines
+    # by the scale s = 30 (the criterion's decision_logits): the default loss
+    # is the cross-entropy of those logits, the log-loss of predict_proba
+    from skscor import SAMClassifier
+
+    rng = np.random.RandomState(0)
+    y = np.arange(45) % 3
+    X = (2.0 * np.eye(3)[y] + 0.5 * rng.randn(45, 3)).astype(np.float32)
+    clf = SAMClassifier(
+        loss="ldam", hidden_layer_sizes=(4,), max_iter=10, learning_rate_init=0.05,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    module = clf.net_.module_
+    with torch.no_grad():
+        cosines = module(torch.as_tensor(X)).double().numpy()
+    np.testing.assert_allclose(clf.decision_function(X), 30.0 * cosines, rtol=1e-6)
+    # float64 from here: products and exact Hessian agree to eigsh's tolerance
+    module.double()
+    assert sum(p.numel() for p in module.parameters()) == 28  # ARPACK, not dense
+    spec = class_hessian_spectrum(clf, X, y, n_hutchinson=0, tol=1e-10, random_state=0)
+    for c in range(3):
+        Xc = torch.as_tensor(X[y == c], dtype=torch.float64)
+        yc = torch.as_tensor(y[y == c])
+        ev = np.linalg.eigvalsh(_exact_hessian(module, Xc, yc, scale=30.0))
+        assert spec[c].lambda_max == pytest.approx(ev[-1], rel=1e-6)
+        assert spec[c].lambda_min == pytest.approx(ev[0], abs=1e-6 * ev[-1])
+    # a loss given by the caller receives the module's outputs, as the
+    # training loss does: here the cross-entropy of the cosines themselves
+    raw = class_hessian_spectrum(
+        clf, X, y, loss_fn=F.cross_entropy, n_hutchinson=0, random_state=0
+    )
+    direct = class_hessian_spectrum(module, X, y, n_hutchinson=0, random_state=0)
+    np.testing.assert_allclose(raw.lambda_max, direct.lambda_max, rtol=1e-9)
 
 
 def test_estimator_not_fitted():

@@ -204,7 +204,11 @@ def hessian_spectrum(
 
 
 def _resolve(estimator, X, y):
-    """Return ``(module, X tensor, y indices, labels of the indices)``."""
+    """Return ``(module, X tensor, y indices, labels of the indices, decision)``.
+
+    ``decision`` maps the module's outputs to the estimator's decision logits
+    (``net_.criterion_.decision_logits``: LDAM's scale), None for a module.
+    """
     if isinstance(estimator, nn.Module):
         module = estimator
         params = _trainable(module)
@@ -215,7 +219,7 @@ def _resolve(estimator, X, y):
                 f"dtype {y.dtype}"
             )
         X_t, y_t = _as_tensors(X, y, params[0].dtype, params[0].device)
-        return module, X_t, y_t, None
+        return module, X_t, y_t, None, None
     check_is_fitted(estimator)
     net = getattr(estimator, "net_", None)
     module = getattr(net, "module_", None)
@@ -232,7 +236,17 @@ def _resolve(estimator, X, y):
     check_known_labels(y.tolist(), index, name="y", where="estimator.classes_")
     codes = np.array([index[v] for v in y.tolist()], dtype=np.int64)
     X_t, y_t = _as_tensors(X, codes, params[0].dtype, params[0].device)
-    return module, X_t, y_t, classes
+    decision = getattr(getattr(net, "criterion_", None), "decision_logits", None)
+    return module, X_t, y_t, classes, decision
+
+
+def _decision_cross_entropy(decision):
+    """Cross-entropy of the decision logits: the log-loss of ``predict_proba``."""
+
+    def loss(outputs: Tensor, y: Tensor) -> Tensor:
+        return F.cross_entropy(decision(outputs), y)
+
+    return loss
 
 
 @validate_params(
@@ -292,9 +306,16 @@ def class_hessian_spectrum(
         Cap on the samples per class, drawn without replacement with
         ``random_state``; ``None`` uses them all.
     loss_fn : callable, default=None
-        Mean-reduced ``loss_fn(logits, y_indices)``; ``None`` is cross-entropy.
-        (For an estimator trained with another loss, pass that loss to study
-        its landscape.)
+        Mean-reduced ``loss_fn(outputs, y_indices)`` of the module's outputs.
+        ``None`` is the cross-entropy of the decision logits: for an
+        estimator, the outputs mapped as prediction maps them
+        (``net_.criterion_.decision_logits``: LDAM's cosines times its scale
+        ``s``), so the loss is the log-loss of ``predict_proba`` (without a
+        post-hoc logit adjustment); for a module, its outputs. A callable
+        receives the module's outputs, as the training loss does:
+        ``loss_fn=est.net_.criterion_`` studies the landscape the estimator
+        was trained on (not MR2's loss, which also needs the penultimate
+        features).
     which, n_hutchinson, density, lanczos_steps, n_slq, grid_size, bandwidth, \
 tol, maxiter, batch_size
         As in :func:`hessian_spectrum`.
@@ -340,7 +361,9 @@ tol, maxiter, batch_size
     """
     # hessian_spectrum does not re-validate (nested validation is skipped)
     _check_which(which, "class_hessian_spectrum")
-    module, X_t, y_t, class_labels = _resolve(estimator, X, y)
+    module, X_t, y_t, class_labels, decision = _resolve(estimator, X, y)
+    if loss_fn is None and decision is not None:
+        loss_fn = _decision_cross_entropy(decision)
     y_np = y_t.cpu().numpy()
     present = np.unique(y_np)
     if classes is None:
