@@ -141,6 +141,67 @@ def test_two_parameter_saddle_hand_values():
     assert np.trapezoid(spec.density, spec.density_grid) == pytest.approx(1, abs=1e-3)
 
 
+def test_is_saddle_compares_negative_with_positive_curvature():
+    def spectrum(lambda_max, lambda_min):
+        return HessianSpectrum(10, 5, lambda_max, lambda_min, 0.0, 0.0, None, None, 0)
+
+    assert not spectrum(10.0, -0.5).is_saddle()  # 5%: below the default 0.1
+    assert spectrum(10.0, -0.5).is_saddle(saddle_tol=0.01)
+    assert spectrum(10.0, -2.0).is_saddle()
+    assert not spectrum(10.0, 1.0).is_saddle(saddle_tol=0.0)
+    # no positive curvature: any negative one is a saddle
+    assert spectrum(-1.0, -2.0).is_saddle() and spectrum(0.0, -1e-9).is_saddle()
+    assert not spectrum(0.0, 0.0).is_saddle()
+    assert not spectrum(10.0, np.nan).is_saddle()  # lambda_min not computed
+
+
+def _one_class_never_learned(seed=0):
+    """4-16-3 tanh MLP trained on classes 0 and 1 of three clusters, not on 2.
+
+    Classes 0 and 1 end near a minimum of their loss (probability of the true
+    class above 0.999); class 2, never seen, is predicted nowhere: its loss is
+    stuck at a saddle, the whole curvature of its logits indefinite.
+    """
+    net = _tiny_net(seed)
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(90) % 3
+    X = 2.0 * torch.eye(4, dtype=torch.float64)[y]
+    X = X + 0.5 * torch.randn(90, 4, generator=g, dtype=torch.float64)
+    seen = y != 2
+    opt = torch.optim.Adam(net.parameters(), lr=0.05)
+    for _ in range(200):
+        opt.zero_grad()
+        F.cross_entropy(net(X[seen]), y[seen]).backward()
+        opt.step()
+    return net, X, y
+
+
+def test_saddle_flag_tells_a_stuck_class_from_learned_ones():
+    net, X, y = _one_class_never_learned()
+    with torch.no_grad():
+        proba = net(X).softmax(1)
+    assert proba[y == 0, 0].min() > 0.99 and proba[y == 1, 1].min() > 0.99
+    assert proba[y == 2, 2].max() < 0.1
+    spec = class_hessian_spectrum(net, X, y, n_hutchinson=0, tol=1e-10, random_state=0)
+    for c in range(3):  # the solver is exact here: the flag is the criterion's
+        ev = _exact_eigvals(net, X[y == c], y[y == c])
+        assert spec[c].lambda_min == pytest.approx(ev[0], abs=1e-8 * ev[-1])
+    # every class has some negative curvature (tanh layers are not convex);
+    # learned classes a few percent of their positive curvature, the stuck one
+    # more than half of it
+    assert (spec.lambda_min < 0).all()
+    ratio = -spec.lambda_min / spec.lambda_max
+    assert ratio[:2].max() < 0.07 and ratio[2] > 0.5
+    np.testing.assert_array_equal(spec.is_saddle, [False, False, True])
+    assert [line.split()[-1] for line in repr(spec).splitlines()[2:]] == [
+        "no", "no", "yes",
+    ]  # fmt: skip
+    # a convex model (multinomial logistic regression) is never a saddle
+    linear = nn.Linear(4, 3).double()
+    convex = class_hessian_spectrum(linear, X, y, n_hutchinson=0, random_state=0)
+    assert not convex.is_saddle.any()
+
+
 def test_slq_density_integrates_to_one_and_covers_spectrum():
     net = _tiny_net()
     X, y = _data()

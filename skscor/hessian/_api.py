@@ -20,7 +20,7 @@ from ..utils._validation import (
     invalid_parameter,
 )
 from ._operator import _HVP, _as_tensors, _EvalMode, _trainable
-from ._results import ClassHessianSpectrum, HessianSpectrum
+from ._results import _SADDLE_TOL, ClassHessianSpectrum, HessianSpectrum
 from ._solvers import _spectrum
 
 _SEED_MAX = 2**31 - 1
@@ -280,7 +280,7 @@ def class_hessian_spectrum(
     tol: float = 1e-4,
     maxiter: int | None = None,
     batch_size: int = 1024,
-    saddle_tol: float = 1e-3,
+    saddle_tol: float = _SADDLE_TOL,
     random_state=None,
 ) -> ClassHessianSpectrum:
     """Hessian spectrum of the loss on each class's samples.
@@ -319,9 +319,11 @@ def class_hessian_spectrum(
     which, n_hutchinson, density, lanczos_steps, n_slq, grid_size, bandwidth, \
 tol, maxiter, batch_size
         As in :func:`hessian_spectrum`.
-    saddle_tol : float, default=1e-3
-        A class is a saddle when
-        ``lambda_min < -saddle_tol * max(|lambda_max|, |lambda_min|)``.
+    saddle_tol : float, default=0.1
+        A class is a saddle (``is_saddle``) when its negative curvature is at
+        least this share of its positive curvature:
+        ``lambda_min < -saddle_tol * lambda_max`` (any negative
+        ``lambda_min`` when ``lambda_max <= 0``). See Notes for the choice.
     random_state : int, RandomState instance or None, default=None
         Seeds the per-class subsampling and the solvers; each class gets its
         own seed drawn up front, so results do not depend on ``classes`` order.
@@ -346,6 +348,24 @@ tol, maxiter, batch_size
     loss converges to saddle points (large negative :math:`\\lambda_{min}`)
     and that SAM with high :math:`\\rho` escapes them. See
     :func:`hessian_spectrum` for the numerical method.
+
+    A class's loss is not minimised on its own, so its Hessian is rarely
+    positive semi-definite: some negative curvature is the rule, and what
+    tells a stuck class from a learned one is its share of the positive
+    curvature, :math:`-\\lambda_{min} / \\lambda_{max}` (scale-free: the
+    same for a loss multiplied by a constant). Measured on scikit-learn's
+    digits (MLP 64-32-10, one digit cut to a tenth or a fortieth of its
+    training rows, 3 seeds; ``SCoRClassifier`` and ``SAMClassifier`` at
+    their defaults, ``SAMClassifier`` and cross-entropy without class
+    weights; 24 fits of 200 epochs): the 234 classes the network learned
+    (training recall at least 0.92) lie between 0.02 and 0.065; the 6 cut
+    classes that unweighted training never predicts (3 training rows,
+    recall 0) between 0.14 and 0.17. After 30 epochs, classes still being
+    learned lie between 0.096 and 0.48 and never predicted ones between
+    0.35 and 0.52; an untrained network is near 0.95 for every class.
+    Hence ``saddle_tol=0.1``. The former criterion,
+    :math:`\\lambda_{min}` below :math:`-10^{-3}` times the largest
+    :math:`|\\lambda|`, flagged every class of every trained model.
 
     %(ref_sam_imbalance)s
 
