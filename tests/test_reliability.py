@@ -27,7 +27,11 @@ from skscor import (
 from skscor._variants import TINY, VARIANTS
 from skscor.utils._testing import blobs
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # Tiny networks and edge-case data: collapse warnings are expected, not tested.
+    pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning"),
+]
 
 # Each estimator class (in the registry's order) for the per-class tests.
 CLASSES = {v.estimator.__name__: v.estimator for v in VARIANTS.values()}
@@ -623,7 +627,7 @@ def test_divergence_in_partial_fit_keeps_previous_weights(name):
     state, proba = module_state(est), est.predict_proba(X)
     crit = {k: v.clone() for k, v in est.net_.criterion_.state_dict().items()}
     n_iter, curve = est.n_iter_, list(est.loss_curve_)
-    est.net_.set_params(lr=diverging_lr(name))
+    est.set_params(learning_rate_init=diverging_lr(name))
     with pytest.raises(DivergenceError):
         est.partial_fit(X * 1e3, y)
     assert_state_equal(module_state(est), state)
@@ -632,7 +636,7 @@ def test_divergence_in_partial_fit_keeps_previous_weights(name):
     assert len(est.net_.history) == n_iter
     np.testing.assert_array_equal(est.predict_proba(X), proba)
     # and it trains on from there
-    est.net_.set_params(lr=1e-2)
+    est.set_params(learning_rate_init=1e-2)
     est.partial_fit(X, y)
     assert est.n_iter_ == n_iter + 1
 
@@ -642,7 +646,7 @@ def test_divergence_in_warm_start_keeps_previous_weights(name):
     X, y = blobs()
     est = make(name, warm_start=True, optimizer="sgd", momentum=0.0).fit(X, y)
     state, proba, n_iter = module_state(est), est.predict_proba(X), est.n_iter_
-    est.net_.set_params(lr=diverging_lr(name))
+    est.set_params(learning_rate_init=diverging_lr(name))
     with pytest.raises(DivergenceError):
         est.fit(X * 1e3, y)
     assert_state_equal(module_state(est), state)
