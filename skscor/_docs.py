@@ -79,8 +79,9 @@ hidden_layer_sizes : array-like of int, default=(100,)
     n_threads : int, 'auto' or None, default='auto'
         Torch intra-op threads during ``fit`` and prediction, restored
         afterwards. 'auto' uses one thread for networks no wider than 512
-        units (a custom ``module`` is sized by its widest ``torch.nn.Linear``)
-        and torch's setting otherwise; ``None`` never changes torch's
+        units (a custom ``module`` by its widest ``torch.nn.Linear``, the
+        largest ``out_features`` before the output layer) and torch's setting
+        otherwise; ``None`` never changes torch's
         setting. Measured on 2 cores (benchmarks/README.md): beside a busy
         process one thread kept a small fit at 1.13x its time alone where
         torch's two threads took 7.7x; on an idle machine two threads were
