@@ -54,10 +54,18 @@ print("class counts (train):", np.bincount(y_train).tolist())
 # validation split by default (``early_stopping=False``): after SMOTE such a
 # split would validate on synthetic rows.
 #
-# Each entry of the grid puts a different estimator in the ``clf`` step; the
-# last one drops SMOTE (``"passthrough"``) and re-weights the loss with
+# Each entry of the grid puts a different estimator in the ``clf`` step. After
+# SMOTE the classes are balanced, so those estimators train without class
+# weights (``class_weight=None``; SAM also with ``reweighting=None``, as its
+# default defers the weights rather than dropping them). The last entry drops
+# SMOTE (``"passthrough"``) and re-weights the loss with
 # ``class_weight="balanced"`` instead.
-common = {"hidden_layer_sizes": (32,), "max_iter": 30, "batch_size": 64}
+common = {
+    "hidden_layer_sizes": (32,),
+    "max_iter": 30,
+    "batch_size": 64,
+    "class_weight": None,
+}
 pipe = Pipeline(
     [
         ("scale", StandardScaler()),
@@ -68,7 +76,10 @@ pipe = Pipeline(
 grid = [
     {"clf": [SCoRClassifier(random_state=0, **common)], "clf__alpha": [0.0, 1e-4]},
     {"clf": [FocalClassifier(random_state=0, **common)], "clf__gamma": [2.0]},
-    {"clf": [SAMClassifier(random_state=0, **common)], "clf__rho": [0.05]},
+    {
+        "clf": [SAMClassifier(reweighting=None, random_state=0, **common)],
+        "clf__rho": [0.05],
+    },
     {"clf": [MR2Classifier(random_state=0, **common)]},
     {
         "smote": ["passthrough"],
