@@ -90,7 +90,12 @@ def load_weights(est, f):
         try:
             net = est._build_net(est.n_features_in_, device, batch_size)
             net.module_.load_state_dict(payload["module"])
-            net.criterion_.load_state_dict(payload["criterion"])
+            state = dict(payload["criterion"])
+            if "inner.weight" not in net.criterion_.state_dict():
+                # Files of 0.2 held LDAM/VS's own per-class weight (all ones in
+                # an estimator): the weights now live in ClassWeighted only.
+                state.pop("inner.weight", None)
+            net.criterion_.load_state_dict(state)
         except (RuntimeError, KeyError) as err:
             raise ValueError(
                 "The saved weights do not match this estimator's network; "

@@ -101,7 +101,9 @@ VARIANTS: dict[str, Variant] = {
         "focal loss at its defaults", "recommended"),
     "focal-paper": Variant(
         FocalClassifier, {"gamma": 2.0, "class_weight": None},
-        "focal loss as in its paper: gamma=2, no class weights", "paper"),
+        "focal loss as in its paper: gamma=2, no class weights (the paper's "
+        "alpha=0.25 weighs the foreground of its binary sigmoid form; for two "
+        "classes it is alpha=0.25 here)", "paper"),
     "scor": Variant(
         SCoRClassifier, {},
         "SCoR at its defaults", "recommended"),
@@ -144,8 +146,9 @@ VARIANTS: dict[str, Variant] = {
         "(lr 0.1, weight decay 2e-4) with warm-up and step decay", "paper"),
     "sam+vs": Variant(
         SAMClassifier, {"loss": "vs"},
-        "SAM with the VS loss at its paper's defaults (gamma=0.3, tau=1)",
-        "paper"),
+        "SAM at its defaults (DRW on balanced weights) with the VS loss at its "
+        "paper's gamma=0.3, tau=1; the VS paper itself uses no re-weighting",
+        "recommended"),
     "mr2": Variant(
         MR2Classifier, {},
         "MR2 at its defaults", "recommended"),

@@ -10,6 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from skscor.losses import ClassWeighted
 from skscor.losses._margin import (
     LDAMLoss,
     VSLoss,
@@ -215,22 +216,22 @@ def test_gradcheck_ldam_and_vs():
 
 
 # -- modules --------------------------------------------------------------------
-def test_ldam_module_matches_functional_and_updates_weight():
+def test_ldam_module_matches_functional_and_takes_weights_from_classweighted():
     z, y = _problem(n=6)
     crit = LDAMLoss(COUNTS, max_margin=0.4, scale=10.0).double()
     ref = ldam_loss(z, y, COUNTS, max_margin=0.4, scale=10.0)
     torch.testing.assert_close(crit(z, y), ref)
-    assert set(crit.state_dict()) == {"margins", "weight"}
+    # one per-class door: the module holds no weight of its own
+    assert set(crit.state_dict()) == {"margins"}
+    weighted = ClassWeighted(crit, n_classes=3).double()
     drw = drw_weights(COUNTS, 9, max_iter=10)
-    crit.set_class_weight(drw)
-    assert crit.weight.dtype == torch.float64  # keeps the buffer's dtype
+    weighted.set_class_weight(drw)
     ref_w = ldam_loss(z, y, COUNTS, max_margin=0.4, scale=10.0, weight=drw.double())
-    torch.testing.assert_close(crit(z, y), ref_w)
-    assert not torch.isclose(crit(z, y), ref)
-    crit.set_class_weight(None)
-    torch.testing.assert_close(crit(z, y), ref)
-    # the weight survives state_dict and pickle round trips
-    crit.set_class_weight([1.0, 2.0, 3.0])
+    torch.testing.assert_close(weighted(z, y), ref_w)
+    assert not torch.isclose(weighted(z, y), ref)
+    weighted.set_class_weight(None)
+    torch.testing.assert_close(weighted(z, y), ref)
+    # the state survives state_dict and pickle round trips
     fresh = LDAMLoss(COUNTS, max_margin=0.4, scale=10.0).double()
     fresh.load_state_dict(crit.state_dict())
     torch.testing.assert_close(fresh(z, y), crit(z, y))
@@ -242,9 +243,10 @@ def test_ldam_module_matches_functional_and_updates_weight():
 def test_vs_module_matches_functional():
     z, y = _problem(n=6, cosine=False)
     sw = torch.rand(6, dtype=torch.float64)
-    crit = VSLoss(COUNTS, gamma=0.2, tau=1.5, weight=[1.0, 2.0, 3.0], reduction="sum")
-    crit = crit.to(torch.float64)
-    assert crit.logit_offset.dtype == torch.float64
+    vs = VSLoss(COUNTS, gamma=0.2, tau=1.5, reduction="sum").to(torch.float64)
+    assert vs.logit_offset.dtype == torch.float64
+    crit = ClassWeighted(vs, n_classes=3).double()
+    crit.set_class_weight([1.0, 2.0, 3.0])
     out = crit(z, y, sample_weight=sw)
     ref = vs_loss(
         z,
@@ -257,7 +259,7 @@ def test_vs_module_matches_functional():
         reduction="sum",
     )
     torch.testing.assert_close(out, ref, rtol=1e-6, atol=1e-7)  # float32 buffers
-    assert set(crit.state_dict()) == {"logit_scale", "logit_offset", "weight"}
+    assert set(vs.state_dict()) == {"logit_scale", "logit_offset"}
 
 
 def test_float32_inputs():
@@ -335,9 +337,9 @@ def test_invalid_shapes_and_schedule_args():
     with pytest.raises(ValueError, match="class_counts"):
         VSLoss([10, 1])(z, y)
     with pytest.raises(ValueError, match="weight"):
-        LDAMLoss(COUNTS).set_class_weight([1.0, 1.0])
-    with pytest.raises(ValueError, match="weight"):
-        LDAMLoss(COUNTS, weight=[1.0, 1.0])
+        ClassWeighted(LDAMLoss(COUNTS), 3).set_class_weight([1.0, 1.0])
+    with pytest.raises(TypeError, match="weight"):
+        LDAMLoss(COUNTS, weight=[1.0, 1.0])  # one door: ClassWeighted
     with pytest.raises(ValueError, match="epoch"):
         drw_weights(COUNTS, -1, max_iter=10)
     with pytest.raises(ValueError, match="max_iter"):

@@ -447,31 +447,8 @@ def vs_loss(
     )
 
 
-class _ClassWeightMixin:
-    """``set_class_weight`` for modules holding a ``weight`` buffer."""
-
-    weight: Tensor
-
-    def set_class_weight(self, weight: ArrayLike | None) -> None:
-        """Replace the per-class weight (e.g. switch DRW on between epochs).
-
-        Parameters
-        ----------
-        weight : sequence of float or Tensor of shape (n_classes,), or None
-            New per-class weights; ``None`` restores all ones. The buffer keeps
-            its device and dtype.
-        """
-        current = self.weight
-        checked = _check_weight(weight, current.shape[0])
-        if checked is None:
-            new = torch.ones_like(current)
-        else:
-            new = checked.to(device=current.device, dtype=current.dtype).clone()
-        self.weight = new
-
-
 @fill_doc
-class LDAMLoss(_ClassWeightMixin, Loss):
+class LDAMLoss(Loss):
     r"""Module form of :func:`ldam_loss`.
 
     Parameters
@@ -482,9 +459,6 @@ class LDAMLoss(_ClassWeightMixin, Loss):
         Margin of the rarest class.
     scale : float, default=30.0
         Logit scale applied after the margin.
-    weight : sequence of float or Tensor of shape (n_classes,), optional
-        Per-class weights applied per sample (see :func:`ldam_loss`); ``None``
-        is all ones. Update it between epochs with :meth:`set_class_weight`.
     reduction : {'mean', 'sum', 'none'}, default='mean'
         Reduction over the samples.
 
@@ -492,16 +466,17 @@ class LDAMLoss(_ClassWeightMixin, Loss):
     ----------
     margins : Tensor of shape (n_classes,)
         Buffer with the margins :math:`m_c`.
-    weight : Tensor of shape (n_classes,)
-        Buffer with the per-class weights (ones when not given).
 
     %(ref_ldam)s
 
     Examples
     --------
+    Per-class weights (DRW) go through the one per-class door of skscor's
+    losses, :class:`ClassWeighted`:
+
     >>> import torch
-    >>> from skscor.losses import LDAMLoss, drw_weights
-    >>> crit = LDAMLoss([100, 10, 1])
+    >>> from skscor.losses import ClassWeighted, LDAMLoss, drw_weights
+    >>> crit = ClassWeighted(LDAMLoss([100, 10, 1]), n_classes=3)
     >>> cos = torch.tensor([[0.9, 0.1, 0.0], [0.0, 0.2, 0.8]])
     >>> target = torch.tensor([0, 2])
     >>> before = crit(cos, target)
@@ -511,7 +486,6 @@ class LDAMLoss(_ClassWeightMixin, Loss):
     """
 
     margins: Tensor
-    weight: Tensor
 
     def __init__(
         self,
@@ -519,7 +493,6 @@ class LDAMLoss(_ClassWeightMixin, Loss):
         *,
         max_margin: float = 0.5,
         scale: float = 30.0,
-        weight: ArrayLike | None = None,
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction)
@@ -527,8 +500,6 @@ class LDAMLoss(_ClassWeightMixin, Loss):
         self.max_margin = _check_real("max_margin", max_margin, low=0.0)
         margins = ldam_margins(class_counts, self.max_margin)
         self.register_buffer("margins", margins)
-        self.register_buffer("weight", torch.ones_like(margins))
-        self.set_class_weight(weight)
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         return _ldam(
@@ -536,7 +507,7 @@ class LDAMLoss(_ClassWeightMixin, Loss):
             target,
             self.margins,
             self.scale,
-            self.weight,
+            None,
             sample_weight,
             self.reduction,
         )
@@ -553,7 +524,7 @@ class LDAMLoss(_ClassWeightMixin, Loss):
 
 
 @fill_doc
-class VSLoss(_ClassWeightMixin, Loss):
+class VSLoss(Loss):
     r"""Module form of :func:`vs_loss`.
 
     Parameters
@@ -564,9 +535,6 @@ class VSLoss(_ClassWeightMixin, Loss):
         Exponent of the multiplicative adjustment.
     tau : float, default=1.0
         Strength of the additive adjustment.
-    weight : sequence of float or Tensor of shape (n_classes,), optional
-        Per-class weights applied per sample (see :func:`vs_loss`); ``None`` is
-        all ones. Update it between epochs with :meth:`set_class_weight`.
     reduction : {'mean', 'sum', 'none'}, default='mean'
         Reduction over the samples.
 
@@ -576,8 +544,6 @@ class VSLoss(_ClassWeightMixin, Loss):
         Buffer with :math:`\Delta_c = (n_c / n_{\max})^\gamma`.
     logit_offset : Tensor of shape (n_classes,)
         Buffer with :math:`\iota_c = \tau \log \pi_c`.
-    weight : Tensor of shape (n_classes,)
-        Buffer with the per-class weights (ones when not given).
 
     %(ref_vs)s
 
@@ -593,7 +559,6 @@ class VSLoss(_ClassWeightMixin, Loss):
 
     logit_scale: Tensor
     logit_offset: Tensor
-    weight: Tensor
 
     def __init__(
         self,
@@ -601,7 +566,6 @@ class VSLoss(_ClassWeightMixin, Loss):
         *,
         gamma: float = 0.3,
         tau: float = 1.0,
-        weight: ArrayLike | None = None,
         reduction: str = "mean",
     ) -> None:
         super().__init__(reduction)
@@ -612,8 +576,6 @@ class VSLoss(_ClassWeightMixin, Loss):
         )
         self.register_buffer("logit_scale", logit_scale)
         self.register_buffer("logit_offset", logit_offset)
-        self.register_buffer("weight", torch.ones_like(logit_scale))
-        self.set_class_weight(weight)
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         return _vs(
@@ -621,7 +583,7 @@ class VSLoss(_ClassWeightMixin, Loss):
             target,
             self.logit_scale,
             self.logit_offset,
-            self.weight,
+            None,
             sample_weight,
             self.reduction,
         )
