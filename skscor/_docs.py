@@ -93,7 +93,14 @@ hidden_layer_sizes : array-like of int, default=(100,)
         ``1`` prints one line per epoch (loss, validation score, learning
         rate, rho, DRW, time), phase switches and why training stopped.
     warm_start : bool, default=False
-        Continue training from the current weights on the next ``fit``."""
+        Continue training from the current weights on the next ``fit``. The
+        next call resolves the class weights and logit offsets from its own
+        data and takes the current values of the parameters that do not shape
+        the network (``learning_rate_init``, ``weight_decay``, ``momentum``,
+        ``dropout``, the loss's own parameters, rho); the optimizer keeps its
+        state unless ``optimizer`` changed. Changing what shapes the network
+        (``hidden_layer_sizes``, ``activation``, ``module``, SAM's ``loss``)
+        raises."""
 
 ATTRIBUTES = """\
 classes_ : ndarray of shape (n_classes,)
@@ -110,6 +117,18 @@ classes_ : ndarray of shape (n_classes,)
         Training samples per class (accumulated over ``partial_fit`` calls):
         the frequencies of ``class_weight='balanced'``, logit adjustment,
         LDAM/VS margins and DRW.
+    class_weight_ : ndarray of shape (n_classes,)
+        Per-class loss weights resolved by the last call from
+        ``class_weight`` (or Focal's ``alpha``) and the class counts, scaled
+        so that the training rows' combined (sample times class) weights
+        have mean one; all ones without weighting. With DRW, the weights of
+        the final phase (none apply before it).
+    class_prior_ : ndarray of shape (n_classes,)
+        The class prior the kept network trained under: class frequencies
+        times the class weights of its phase (the epoch early stopping kept
+        may precede DRW's switch). ``logit_adjustment='post-hoc'`` subtracts
+        ``tau * log(class_prior_)``; a class without training rows takes the
+        largest prior of the others, so it is never favoured.
     switch_epoch_ : int or None
         Epoch (0-based, counted over all calls) at which the final training
         phase started (DRW on, learning-rate decay, larger rho); ``None``
@@ -131,13 +150,16 @@ classes_ : ndarray of shape (n_classes,)
         lowest class-balanced validation loss; ``early_stopping`` only).
     spectral_report_ : skscor.spectral.SpectralReport
         Singular values, ranks and condition numbers of every weight matrix
-        at the end of the last ``fit`` or ``partial_fit`` call.
+        after the last ``fit`` or ``partial_fit`` call; computed on first
+        access (a fit pays nothing for it) and cached until the next call.
     disparity_report_ : skscor.metrics.DisparityReport
         Per-class recall, worst-class recall, recall spread, balanced
-        accuracy, macro-F1 and geometric mean of the fitted model: on the
-        held-out split with ``early_stopping=True``, otherwise on the
-        training data of the last call (optimistic: use cross-validation
-        for an unbiased estimate)."""
+        accuracy, macro-F1 and geometric mean of the fitted model, computed
+        on first access; its ``on`` says which rows: the held-out split with
+        ``early_stopping=True``, otherwise (a sample of at most 20,000 of)
+        the training rows of the last call, which flatter the model. For an
+        estimate of generalization use held-out data:
+        ``skscor.metrics.class_disparity(y_test, clf.predict(X_test))``."""
 
 
 # ---------------------------------------------------------------- fill_doc
