@@ -18,7 +18,11 @@ from skscor.metrics import class_disparity
 from skscor.modules import CosineLinear
 from skscor.optim import rho_schedule
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # Small networks, few epochs: collapse warnings are expected, not under test.
+    pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning"),
+]
 
 
 # The shared data sets of conftest, under the names this module's tests use.

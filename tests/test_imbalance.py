@@ -20,6 +20,10 @@ from skscor import (
 )
 from skscor._schedules import TrainingPlan
 
+# Most fits here run short fixed budgets on purpose; the tests that are about
+# the ConvergenceWarning assert it with pytest.warns.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 NET = {"hidden_layer_sizes": (16,), "random_state": 0, "learning_rate_init": 1e-2}
 # tol=1e-3: the tolerance rule fires after ~65 epochs on ``easy`` (a fit that
 # converges early, long before 0.8 * max_iter).
@@ -188,6 +192,8 @@ def test_early_stopping_restores_the_best_epoch(imbalanced):
     assert clf.disparity_report_.balanced_accuracy == pytest.approx(scores[best])
 
 
+# The unadjusted, unweighted comparison fit may collapse; that is not under test.
+@pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning")
 def test_early_stopping_validates_the_post_hoc_decisions(imbalanced):
     # The validation balanced accuracy is that of the adjusted decision rule:
     # the disparity report (predict's rule, restored weights, validation rows)
@@ -339,6 +345,8 @@ def test_collapsed_fit_warns():
         balanced.fit(X, y)
 
 
+# Five epochs: a collapse is possible and not under test (the weights are).
+@pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning")
 @pytest.mark.parametrize(
     "cls", [SCoRClassifier, FocalClassifier, SAMClassifier, MR2Classifier]
 )

@@ -19,7 +19,11 @@ from skscor._variants import SMALL
 from skscor.metrics import worst_class_recall_scorer
 from skscor.utils._testing import imbalanced_classification
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    # Small networks, few epochs: collapse warnings are expected, not under test.
+    pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,10 @@ import skscor.__main__ as cli
 from skscor.__main__ import METHODS, main, run_demo
 from skscor._variants import VARIANTS
 
+# The demos here train one or two epochs: collapse warnings are expected, not
+# under test.
+pytestmark = pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning")
+
 
 def test_run_demo_table_all_methods(capsys):
     out = io.StringIO()
