@@ -78,7 +78,6 @@ print(summary.T.round(3))
 disp = SpectrumDisplay.from_estimator(
     [models["CE", 0], models["SCoR", 0]], names=["CE", "SCoR (alpha=1e-4)"]
 )
-disp.figure_.tight_layout()
 
 # %%
 # What the numbers show
