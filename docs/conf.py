@@ -71,6 +71,7 @@ def _skip_member(app, what, name, obj, skip, options):
 # follows by file name.
 _EXAMPLE_ORDER = [
     "plot_quickstart.py",
+    "plot_tabular_frame.py",
     "plot_pipeline_gridsearch.py",
     "plot_spectral_report.py",
     "plot_class_hessian.py",
