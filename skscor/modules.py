@@ -78,6 +78,24 @@ class MLP(nn.Module):
         Dropout probability after each hidden activation.
     head : {'linear', 'cosine'}, default='linear'
         Output layer: ``nn.Linear`` or :class:`CosineLinear` (for LDAM).
+    embeddings : sequence of int or of (int, int), default=()
+        Learned embeddings of categorical columns. When given, the last
+        ``len(embeddings)`` of the ``n_features`` input columns hold integer
+        codes (as floats), one column per entry: its number of codes, or
+        ``(n_codes, dim)``; with a number alone the width is
+        ``min(8, round(1.6 * n_codes ** 0.56))``. Code 0 is the reserved
+        code of levels unseen at fit: its vector is zero and not trained
+        (``padding_idx=0``), and a code outside ``[0, n_codes)`` is read as
+        0. The embedded vectors are concatenated after the leading
+        ``n_features - len(embeddings)`` float columns, before the first
+        hidden layer.
+
+    Attributes
+    ----------
+    n_dense : int
+        Number of leading float input columns.
+    embeddings : torch.nn.ModuleList
+        One ``nn.Embedding`` per embedded column (empty without embeddings).
 
     Examples
     --------
@@ -86,6 +104,13 @@ class MLP(nn.Module):
     >>> net = MLP(4, 3, hidden_layer_sizes=(8,))
     >>> net(torch.randn(2, 4)).shape
     torch.Size([2, 3])
+
+    Two float columns and a categorical column with 12 codes (8-wide):
+
+    >>> net = MLP(3, 2, hidden_layer_sizes=(8,), embeddings=[(12, 8)])
+    >>> X = torch.tensor([[0.5, -1.0, 3.0], [0.1, 0.2, 11.0]])
+    >>> net(X).shape, net.body[0].in_features
+    (torch.Size([2, 2]), 10)
     """
 
     def __init__(
@@ -96,6 +121,7 @@ class MLP(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
         head: str = "linear",
+        embeddings: Sequence[int | tuple[int, int]] = (),
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -104,8 +130,18 @@ class MLP(nn.Module):
             )
         if head not in ("linear", "cosine"):
             raise ValueError(f"head must be 'linear' or 'cosine', got {head!r}.")
+        specs = [_embedding_spec(e) for e in embeddings]
+        self.n_dense = int(n_features) - len(specs)
+        if self.n_dense < 0:
+            raise ValueError(
+                f"embeddings has {len(specs)} entries, more than the "
+                f"{n_features} input features."
+            )
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(n_codes, dim, padding_idx=0) for n_codes, dim in specs
+        )
         layers: list[nn.Module] = []
-        width = n_features
+        width = self.n_dense + sum(dim for _, dim in specs)
         for size in hidden_layer_sizes:
             layers.append(nn.Linear(width, int(size)))
             layers.append(_ACTIVATIONS[activation]())
@@ -120,7 +156,52 @@ class MLP(nn.Module):
         )
 
     def forward(self, X: Tensor) -> Tensor:
+        if len(self.embeddings):
+            X = self._embed(X)
         return self.head(self.body(X))
+
+    def _embed(self, X: Tensor) -> Tensor:
+        codes = X[:, self.n_dense :].long()
+        parts = [X[:, : self.n_dense]]
+        for j, table in enumerate(self.embeddings):
+            code = codes[:, j]
+            # out of range (or NaN, cast to a huge negative): the reserved 0
+            code = code.masked_fill((code < 0) | (code >= table.num_embeddings), 0)
+            parts.append(table(code).to(X.dtype))
+        return torch.cat(parts, dim=1)
+
+
+def _embedding_dim(n_codes: int, max_dim: int = 8) -> int:
+    """Width of an embedding with ``n_codes`` codes.
+
+    fastai's rule ``round(1.6 * n_codes ** 0.56)`` capped at ``max_dim``: 6 to
+    8 dimensions for the 10 to 20 codes just above the one-hot threshold.
+
+    Examples
+    --------
+    >>> from skscor.modules import _embedding_dim
+    >>> [_embedding_dim(n) for n in (2, 11, 16, 1000)]
+    [2, 6, 8, 8]
+    """
+    return int(max(1, min(max_dim, round(1.6 * n_codes**0.56))))
+
+
+def _embedding_spec(entry) -> tuple[int, int]:
+    """``(n_codes, dim)`` of one ``embeddings`` entry."""
+    if isinstance(entry, Sequence) or hasattr(entry, "__len__"):
+        if len(entry) != 2:
+            raise ValueError(
+                f"an embeddings entry is n_codes or (n_codes, dim), got {entry!r}."
+            )
+        n_codes, dim = (int(v) for v in entry)
+    else:
+        n_codes = int(entry)
+        dim = _embedding_dim(n_codes)
+    if n_codes < 1 or dim < 1:
+        raise ValueError(
+            f"an embedding needs n_codes >= 1 and dim >= 1, got ({n_codes}, {dim})."
+        )
+    return n_codes, dim
 
 
 def last_linear(module: nn.Module) -> nn.Module | None:
