@@ -11,12 +11,18 @@ import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import (
+    _check_y,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 
 from . import _encoding as enc
 from . import _persistence
 from ._inference import _PredictMixin
 from ._net import _SkNet
+from ._preprocessing import TabularEncoder
 from ._reports import _ReportsMixin
 from ._training import _TrainingMixin
 from .utils._torch import torch_threads
@@ -91,6 +97,8 @@ class _BaseNetClassifier(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "preprocessing": [StrOptions({"robust", "quantile"}), None],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
     # Output layer of the default MLP; LDAM needs a cosine head.
@@ -125,6 +133,8 @@ class _BaseNetClassifier(
         random_state=None,
         verbose=0,
         warm_start=False,
+        preprocessing="robust",
+        categorical_features="from_dtype",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -151,6 +161,18 @@ class _BaseNetClassifier(
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.preprocessing = preprocessing
+        self.categorical_features = categorical_features
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The input conditioning imputes NaN, types categorical columns and
+        # takes sparse matrices (densified within a size limit).
+        conditioned = self.preprocessing is not None
+        tags.input_tags.allow_nan = conditioned
+        tags.input_tags.categorical = conditioned
+        tags.input_tags.sparse = conditioned
+        return tags
 
     def _validate_params(self):
         """The one validation entry: every parameter and every rule between them.
@@ -356,10 +378,10 @@ class _BaseNetClassifier(
         # n_features_in_, which made an estimator whose first fit failed on its
         # y look fitted.
         try:
-            X, y = validate_data(
-                self, X, y, reset=first, dtype=[np.float32, np.float64]
-            )
-            enc.check_float32_range(X)
+            X, y = self._validated(X, y, reset=first)
+            if first:
+                self.preprocessor_ = self._make_preprocessor(X)
+            X = self._encoded(X)
             check_classification_targets(y)
             if first and classes is None and np.unique(y).size < 2:
                 raise ValueError(
@@ -397,6 +419,80 @@ class _BaseNetClassifier(
             self._restore(previous)
             raise
         return self
+
+    # ------------------------------------------------------------ the input
+    def _validated(self, X, y=None, *, reset):
+        """scikit-learn's checks of ``X`` (and ``y``), before any encoding.
+
+        Numeric arrays and sparse matrices are checked by ``validate_data``
+        (NaN allowed when the estimator conditions its input: it imputes);
+        a DataFrame or an object array keeps its columns as they are (the
+        preprocessing types them), with feature names and the number of
+        columns checked.
+        """
+        with_y = y is not None
+        if self.preprocessing is None:
+            out = validate_data(
+                self,
+                X,
+                y if with_y else "no_validation",
+                reset=reset,
+                dtype=[np.float32, np.float64],
+            )
+            return out if with_y else (out, None)
+        # Frames and arrays of objects or strings keep their columns as they
+        # are: the preprocessing types them (and names the column it refuses).
+        kind = getattr(getattr(X, "dtype", None), "kind", None)
+        tabular = hasattr(X, "dtypes") or kind in ("O", "U", "S")
+        if tabular:
+            validate_data(
+                self,
+                X,
+                y if with_y else "no_validation",
+                reset=reset,
+                skip_check_array=True,
+            )
+            if not with_y:
+                return X, None
+            y = _check_y(y, estimator=self)
+            check_consistent_length(X, y)
+            return X, y
+        out = validate_data(
+            self,
+            X,
+            y if with_y else "no_validation",
+            reset=reset,
+            accept_sparse=("csr", "csc"),
+            ensure_all_finite="allow-nan",
+            dtype=[np.float32, np.float64],
+        )
+        return out if with_y else (out, None)
+
+    def _make_preprocessor(self, X):
+        """The input conditioning of a first fit (None: ``preprocessing=None``)."""
+        if self.preprocessing is None:
+            return None
+        return TabularEncoder(
+            categorical_features=self.categorical_features,
+            numeric=self.preprocessing,
+        ).fit(X, caller=type(self).__name__)
+
+    def _encoded(self, X):
+        """The network's float32 input from validated rows."""
+        pre = getattr(self, "preprocessor_", None)
+        if pre is not None:
+            X = pre.transform(X, caller=type(self).__name__)
+        enc.check_float32_range(X)
+        return X
+
+    def _network_input(self, X):
+        """Validate and encode ``X`` as at prediction (also for the analyses)."""
+        check_is_fitted(self)
+        if getattr(self, "preprocessor_", None) is None:
+            X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        else:
+            X, _ = self._validated(X, reset=False)
+        return self._encoded(X)
 
     def _threads(self):
         """The fit-scoped thread policy, sized by the network actually built."""

@@ -100,7 +100,26 @@ hidden_layer_sizes : array-like of int, default=(100,)
         ``dropout``, the loss's own parameters, rho); the optimizer keeps its
         state unless ``optimizer`` changed. Changing what shapes the network
         (``hidden_layer_sizes``, ``activation``, ``module``, SAM's ``loss``)
-        raises."""
+        raises.
+    preprocessing : {'robust', 'quantile'} or None, default='robust'
+        How the estimator conditions its own input, fitted on the training
+        rows of the first call and stored (``preprocessor_``; it travels with
+        ``save_weights``). 'robust': numeric columns centred by the median,
+        divided by IQR / 1.349 and clipped smoothly (``x / sqrt(1 + (x/3)^2)``,
+        as RealMLP-TD), so raw features of any scale and heavy tails work;
+        'quantile': mapped to a normal by their quantiles. Binary columns stay
+        0/1; a numeric NaN is imputed by the median and gets a missing
+        indicator; categorical columns are one-hot encoded (at most 9 levels)
+        or embedded (learned embeddings of up to 8 dimensions in the default MLP),
+        with rare levels pooled, a missing value its own level and a slot for
+        levels unseen at fit. ``None``: the input goes to the network as it is
+        (numeric only, no NaN), e.g. for a custom ``module`` that wants raw
+        inputs.
+    categorical_features : 'from_dtype', array-like or None, default='from_dtype'
+        Which columns are categorical: 'from_dtype' takes pandas
+        ``category``, string/object and bool columns; or a boolean mask,
+        integer indices or column names, as in
+        ``HistGradientBoostingClassifier``; ``None``: none."""
 
 ATTRIBUTES = """\
 classes_ : ndarray of shape (n_classes,)
@@ -111,6 +130,11 @@ classes_ : ndarray of shape (n_classes,)
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Feature names, when ``X`` had string column names.
+    preprocessor_ : object or None
+        The fitted input conditioning (``preprocessing``): its
+        ``is_categorical_``, ``categories_``, ``encodings_`` and
+        ``feature_names_out_`` say what became of each column; ``None`` with
+        ``preprocessing=None``.
     net_ : skorch.NeuralNet
         The trained network wrapper; ``net_.module_`` is the torch module.
     class_counts_ : ndarray of shape (n_classes,)

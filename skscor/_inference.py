@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _encoding as enc
 from ._docs import fill_doc
 from .exceptions import DivergenceError
 from .utils._torch import eval_mode
@@ -130,9 +128,7 @@ class _PredictMixin:
 
     def _logits(self, X, finish=None) -> np.ndarray:
         """Validated decision logits of ``X``, ``finish``-ed in place per batch."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        enc.check_float32_range(X)
+        X = self._network_input(X)
         with self._threads():
             return self._forward(X, finish=finish, check=True)
 

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._balance import resolve_balance
 from ._encoding import resolve_batch_size, resolve_device
+from ._preprocessing import TabularEncoder
 from ._reports import set_fitted_state, set_report_rows
 
 WEIGHTS_FORMAT = "skscor-weights-1"
@@ -41,6 +42,10 @@ def save_weights(est, f):
         "loss_curve": list(est.loss_curve_),
         "class_weight": [float(w) for w in est.class_weight_],
         "class_prior": [float(p) for p in est.class_prior_],
+        # The input conditioning travels with the weights (plain data only).
+        "preprocessor": (
+            None if est.preprocessor_ is None else est.preprocessor_.get_state()
+        ),
     }
     rows = est.__dict__.get("_report_rows")
     if rows is not None:
@@ -85,10 +90,18 @@ def load_weights(est, f):
             )
         counts = np.asarray(payload["class_counts"])
         est.class_counts_ = counts
+        state = payload.get("preprocessor")
+        est.preprocessor_ = None if state is None else TabularEncoder.from_state(state)
+        width = (
+            est.n_features_in_
+            if est.preprocessor_ is None
+            else est.preprocessor_.n_dense_out_
+            + len(est.preprocessor_.embedding_cardinalities_)
+        )
         device = resolve_device(est.device)
         batch_size = resolve_batch_size(est.batch_size, int(counts.sum()))
         try:
-            net = est._build_net(est.n_features_in_, device, batch_size)
+            net = est._build_net(width, device, batch_size)
             net.module_.load_state_dict(payload["module"])
             state = dict(payload["criterion"])
             if "inner.weight" not in net.criterion_.state_dict():

@@ -95,6 +95,7 @@ class _TrainingMixin:
     def _build_net(self, n_features, device, batch_size):
         self._check_memory(n_features, batch_size, device)
         if self.module is None:
+            pre = getattr(self, "preprocessor_", None)
             module = MLP(
                 n_features,
                 self.n_classes_,
@@ -102,6 +103,8 @@ class _TrainingMixin:
                 activation=self.activation,
                 dropout=self.dropout,
                 head=self._head,
+                # high-cardinality categorical columns: learned embeddings
+                embeddings=() if pre is None else pre.embedding_cardinalities_,
             )
         else:
             module = self.module(n_features, self.n_classes_)

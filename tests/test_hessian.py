@@ -408,9 +408,10 @@ def test_ldam_estimator_hessian_is_that_of_the_scaled_logits():
     rng = np.random.RandomState(0)
     y = np.arange(45) % 3
     X = (2.0 * np.eye(3)[y] + 0.5 * rng.randn(45, 3)).astype(np.float32)
+    # preprocessing=None: the reference below feeds X to the module as it is
     clf = SAMClassifier(
         loss="ldam", hidden_layer_sizes=(4,), max_iter=10, learning_rate_init=0.05,
-        random_state=0,
+        random_state=0, preprocessing=None,
     ).fit(X, y)  # fmt: skip
     module = clf.net_.module_
     with torch.no_grad():

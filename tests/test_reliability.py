@@ -219,17 +219,25 @@ BAD_FIT = [
 ]
 
 
+# Inputs the default input conditioning (preprocessing='robust') takes as
+# they come: NaN is imputed, text columns are categorical, sparse matrices
+# are densified, huge values are scaled. With preprocessing=None the network
+# gets the input as it is, and they stay refused.
+CONDITIONED = {"nan", "beyond_float32", "object_strings", "frame_with_text", "sparse"}
+
+
 @pytest.mark.parametrize("cls_name", list(CLASSES))
 @pytest.mark.parametrize(
-    "case, exc, match",
-    [pytest.param(b, e, m, id=i) for i, b, e, m in BAD_FIT],
+    "name, case, exc, match",
+    [pytest.param(i, b, e, m, id=i) for i, b, e, m in BAD_FIT],
 )
 def test_bad_fit_input_is_refused_and_leaves_no_fitted_state(
-    cls_name, case, exc, match
+    cls_name, name, case, exc, match
 ):
     X, y = blobs()
     X_bad, y_bad, kwargs = case(X, y)
-    est = CLASSES[cls_name](**TINY)
+    raw = {"preprocessing": None} if name in CONDITIONED else {}
+    est = CLASSES[cls_name](**TINY, **raw)
     with pytest.raises(exc, match=match):
         est.fit(X_bad, y_bad, **kwargs)
     # not even n_features_in_: the estimator must not look fitted
@@ -250,6 +258,25 @@ def test_failed_refit_does_not_mix_two_fits():
 def fitted_by_name():
     X, y = blobs(n_classes=3, n=42)
     return {name: make(name).fit(X, y) for name in NAMES}
+
+
+@pytest.fixture(scope="module")
+def fitted_raw_by_name():
+    X, y = blobs(n_classes=3, n=42)
+    return {name: make(name, preprocessing=None).fit(X, y) for name in NAMES}
+
+
+@pytest.mark.parametrize("cls_name", list(CLASSES))
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(b, id=i) for i, b, _, _ in BAD_FIT if i in CONDITIONED],
+)
+def test_conditioned_input_is_taken_as_it_comes(cls_name, case):
+    X, y = blobs()
+    X_in, y_in, kwargs = case(X, y)
+    est = CLASSES[cls_name](**TINY).fit(X_in, y_in, **kwargs)
+    proba = est.predict_proba(X_in)
+    assert proba.shape == (len(y_in), 2) and np.isfinite(proba).all()
 
 
 def _predict_with_nan(X):
@@ -281,11 +308,14 @@ BAD_PREDICT = [
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize(
-    "transform, exc, match",
-    [pytest.param(t, e, m, id=i) for i, t, e, m in BAD_PREDICT],
+    "case, transform, exc, match",
+    [pytest.param(i, t, e, m, id=i) for i, t, e, m in BAD_PREDICT],
 )
-def test_bad_predict_input(fitted_by_name, name, transform, exc, match):
-    est = fitted_by_name[name]
+def test_bad_predict_input(
+    fitted_by_name, fitted_raw_by_name, name, case, transform, exc, match
+):
+    fitted = fitted_raw_by_name if case in CONDITIONED else fitted_by_name
+    est = fitted[name]
     X, _ = blobs(n_classes=3, n=42)
     for method in (
         "predict",
@@ -308,9 +338,10 @@ def test_feature_names_must_match_at_predict():
         est.predict(df[["b", "a", "c"]])
 
 
-def test_overflowing_logits_raise_instead_of_nan_probabilities(fitted_by_name):
+def test_overflowing_logits_raise_instead_of_nan_probabilities(fitted_raw_by_name):
+    # raw input: the default conditioning clips inputs far outside the range
     X, _ = blobs(n_classes=3, n=42)
-    est = pickle.loads(pickle.dumps(fitted_by_name["scor"]))
+    est = pickle.loads(pickle.dumps(fitted_raw_by_name["scor"]))
     with torch.no_grad():
         est.net_.module_.head.weight.mul_(1e38)
     for method in ("predict", "predict_proba", "decision_function"):
@@ -377,6 +408,8 @@ BAD_PARAMS = {
     "random_state": ["seed"],
     "verbose": [-1],
     "warm_start": ["no"],
+    "preprocessing": ["standard", 1],
+    "categorical_features": ["all", 3.5],
     # SCoR, and FocalClassifier's alpha (same name, other meaning)
     "alpha": [-1.0, float("inf"), 1.5, "x", [1.0, 2.0, 3.0], [-1.0, 1.0]],
     "label_smoothing": [1.0, -0.1],

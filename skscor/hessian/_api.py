@@ -229,7 +229,10 @@ def _resolve(estimator, X, y):
             f"torch.nn.Module, got {type(estimator).__name__}"
         )
     params = _trainable(module)
-    X = validate_data(estimator, X, reset=False)
+    # The estimator's own validation and input conditioning (categoricals,
+    # scaling, NaN): the Hessian is that of the network on its actual input.
+    encode = getattr(estimator, "_network_input", None)
+    X = encode(X) if encode is not None else validate_data(estimator, X, reset=False)
     y = column_or_1d(y)
     classes = np.asarray(estimator.classes_)
     index = {label: i for i, label in enumerate(classes.tolist())}
