@@ -125,10 +125,13 @@ def warn_if_collapsed(est, y_enc, logits):
             tries.append("class_weight='balanced'")
         if getattr(est, "logit_adjustment", None) is None:
             tries.append("logit_adjustment='loss'")
-        tries.append(
-            "a larger max_iter or learning_rate_init, and scaled features "
-            "(StandardScaler)"
-        )
+        if getattr(est, "preprocessing", None) is None:
+            tries.append(
+                "a larger max_iter or learning_rate_init, and scaled features "
+                "(preprocessing='robust', the default)"
+            )
+        else:
+            tries.append("a larger max_iter or learning_rate_init")
         warnings.warn(
             f"{type(est).__name__} {what} on the training data: the network "
             f"collapsed. Try {' or '.join(tries[:-1]) + ', ' if tries[:-1] else ''}"
