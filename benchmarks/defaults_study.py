@@ -40,6 +40,7 @@ NETWORKS = (
     "scor+la",
     "scor+la-post-hoc",
     "scor+es",
+    "scor+refit",
     "focal",
     "sam+static",
     "sam",

@@ -82,7 +82,7 @@ class _BaseNetClassifier(
         "shuffle": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": ["boolean", StrOptions({"refit"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "logit_adjustment": [StrOptions({"loss", "post-hoc"}), None],
@@ -412,7 +412,10 @@ class _BaseNetClassifier(
             )
             with torch.random.fork_rng(devices=fork):
                 torch.manual_seed(seed)
-                self._train(X, y_enc, sample_weight, device, seed, first, partial)
+                if self.early_stopping == "refit" and first and not partial:
+                    self._train_refit(X, y_enc, sample_weight, device, seed)
+                else:
+                    self._train(X, y_enc, sample_weight, device, seed, first, partial)
         except BaseException:
             # Never leave a half-fitted estimator (classes_ set, no net_) or
             # NaN weights behind: undo this call, then report.

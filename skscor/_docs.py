@@ -40,14 +40,18 @@ hidden_layer_sizes : array-like of int, default=(100,)
         ``n_iter_no_change`` epochs, as in ``MLPClassifier``.
     n_iter_no_change : int, default=10
         Patience of the stopping rule, in epochs.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the training data (stratified),
-        stop on its class-balanced cross-entropy (the mean over classes of
-        each class's mean loss) and restore the weights of its best epoch.
-        Faster, but it trains on fewer rows: measured slightly below
-        ``False`` in median balanced accuracy on small data. Off by
-        default so that cross-validation folds are used in full; after an
-        oversampler (SMOTE) the held-out rows would include synthetic ones.
+    early_stopping : bool or 'refit', default=False
+        ``True``: hold out ``validation_fraction`` of the training data
+        (stratified), stop on its class-balanced cross-entropy (the mean over
+        classes of each class's mean loss) and restore the weights of its
+        best epoch. Faster, but it trains on fewer rows: measured slightly
+        below ``False`` in median balanced accuracy on small data. 'refit':
+        the same selection run chooses the number of epochs, then the network
+        trains again from the same initial weights on every row for that many
+        epochs (no row lost; about the cost of two early-stopped fits).
+        Off by default so that cross-validation folds are used in full; after
+        an oversampler (SMOTE) the held-out rows would include synthetic ones.
+        A warm start or ``partial_fit`` does not refit.
     validation_fraction : float, default=0.1
         Share of the training data held out when ``early_stopping=True``.
     class_weight : dict, 'balanced' or None, default='balanced'

@@ -192,7 +192,38 @@ class _TrainingMixin:
             )
 
     # ---------------------------------------------------------------- run
-    def _train(self, X, y_enc, sample_weight, device, seed, first, partial):
+    def _train_refit(self, X, y_enc, sample_weight, device, seed):
+        """``early_stopping='refit'``: choose the epoch count, then use every row.
+
+        A selection run holds out ``validation_fraction`` of the rows and
+        stops on the class-balanced validation loss (as
+        ``early_stopping=True``); a second run from the same initial weights
+        then trains on all rows for the epoch count of the best validation
+        epoch, so no row is lost to the selection.
+        """
+        self._train(X, y_enc, sample_weight, device, seed, True, False, validate=True)
+        losses = [row["valid_loss"] for row in self.net_.history]
+        best = int(np.argmin(losses)) + 1
+        scores = (self.validation_scores_, self.best_validation_score_)
+        del self.net_
+        torch.manual_seed(seed)
+        self._train(X, y_enc, sample_weight, device, seed, True, False, budget=best)
+        self.validation_scores_, self.best_validation_score_ = scores
+        self.stop_reason_ = "refit"
+
+    def _train(
+        self,
+        X,
+        y_enc,
+        sample_weight,
+        device,
+        seed,
+        first,
+        partial,
+        *,
+        validate=None,
+        budget=None,
+    ):
         weight, _, _ = self._class_weight_request(self.class_counts_)
         sw = enc.sample_weights(
             X, y_enc, sample_weight, weight, self.classes_, partial=partial
@@ -213,7 +244,11 @@ class _TrainingMixin:
             else torch.as_tensor(sw, dtype=torch.float32, device=device)
         )
         data, valid = _TensorData(Xt, yt, wt), None
-        use_validation = self.early_stopping and not partial
+        # validate: the selection run of early_stopping='refit'; budget: its
+        # refit, a fixed number of epochs on every row (no stopping rule).
+        if validate is None:
+            validate = self.early_stopping is True and budget is None
+        use_validation = validate and not partial
         eval_rows = None
         if use_validation:
             train_idx, valid_idx = enc.validation_split(
@@ -224,9 +259,9 @@ class _TrainingMixin:
         if first:
             self._check_module_output(data.X)
         net.batch_size = batch_size
-        epochs = 1 if partial else self.max_iter
+        epochs = 1 if partial else (budget or self.max_iter)
         plan = TrainingPlan(
-            max_iter=self.max_iter,
+            max_iter=budget or self.max_iter,
             lr=self.learning_rate_init,
             learning_rate=self.learning_rate,
             warmup_epochs=self.warmup_epochs,
@@ -235,7 +270,7 @@ class _TrainingMixin:
         )
         stopper = (
             None
-            if partial
+            if partial or budget is not None
             else _Stopper(self.tol, self.n_iter_no_change, use_validation)
         )
         posthoc = self.logit_adjustment == "post-hoc" and self.tau > 0
@@ -294,6 +329,11 @@ class _TrainingMixin:
                 "on held-out data for an estimate of generalization)"
             ),
         )
+        if budget is not None and not interrupted:
+            # The refit's budget was chosen on held-out rows: reaching it is
+            # the point, not a failure to converge.
+            warn_if_collapsed(self, y_enc[eval_rows], logits)
+            return
         self._warn_after_fit(
             plan,
             done,

@@ -123,6 +123,10 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {"early_stopping": True},
         "SCoR at its defaults with early stopping on a 10% validation split",
         "recommended"),
+    "scor+refit": Variant(
+        SCoRClassifier, {"early_stopping": "refit"},
+        "SCoR at its defaults; the epoch count chosen on a 10% validation "
+        "split, then a refit on every row", "recommended"),
     "scor+ls": Variant(
         SCoRClassifier, {"label_smoothing": 0.1},
         "SCoR+LS (label smoothing 0.1) with the defaults' class weights",

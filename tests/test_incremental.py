@@ -511,3 +511,30 @@ def test_no_collapse_warning_from_the_warm_start_tests(noisy):
             max_iter=30,
             random_state=0,
         ).fit(X, y)
+
+
+# ------------------------------------------------- early_stopping='refit'
+@pytest.mark.parametrize("max_iter", [200, 6], ids=["stops-early", "to-max_iter"])
+def test_refit_trains_every_row_for_the_selected_epoch_count(noisy, max_iter):
+    X, y = noisy
+    kw = {"hidden_layer_sizes": (16,), "learning_rate_init": 1e-2, "random_state": 0}
+    es = SCoRClassifier(early_stopping=True, max_iter=max_iter, **kw).fit(X, y)
+    best = int(np.argmin(es.net_.history[:, "valid_loss"])) + 1
+    refit = SCoRClassifier(early_stopping="refit", max_iter=max_iter, **kw)
+    if max_iter == 200:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)  # budget chosen
+            refit.fit(X, y)
+    else:  # the selection itself ran out of epochs: that is worth a warning
+        with pytest.warns(ConvergenceWarning, match="maximum iterations"):
+            refit.fit(X, y)
+    assert refit.n_iter_ == best <= max_iter
+    if max_iter == 200:
+        assert best < es.n_iter_ < 200  # the selection run stopped early
+    assert refit.stop_reason_ == "refit"
+    assert refit.validation_scores_ == es.validation_scores_
+    assert refit.best_validation_score_ == es.best_validation_score_
+    # every row trained: the disparity report is on all training rows
+    assert "training rows" in refit.disparity_report_.on
+    assert refit.disparity_report_.support.sum() == len(y)
+    assert not np.allclose(refit.predict_proba(X), es.predict_proba(X))
