@@ -323,14 +323,19 @@ def _factorize_values(col):
     return codes, uniques
 
 
-def _object_kind(col, label: str) -> str:
-    """Type of an object column by its values: 'string', 'bool', 'numeric'."""
-    _, uniques = _factorize(col, label)
-    kinds = sorted({_value_kind(u) for u in uniques})
+def _object_kind(col, label: str):
+    """Type of an object column by its values, and its factorization.
+
+    Returns ``(kind, (codes, uniques))``; kind is 'string', 'bool', 'numeric'
+    or 'empty' (every value missing).
+    """
+    factorized = _factorize(col, label)
+    kinds = sorted({_value_kind(u) for u in factorized[1]})
     if not kinds:
-        return "empty"
+        return "empty", factorized
     if len(kinds) == 1 and kinds[0] in ("str", "bool", "number"):
-        return {"str": "string", "bool": "bool", "number": "numeric"}[kinds[0]]
+        kind = {"str": "string", "bool": "bool", "number": "numeric"}[kinds[0]]
+        return kind, factorized
     raise TypeError(
         f"{label} holds values of types {kinds}: each argument must be a string "
         "or a number (or a bool), of one type per column. Convert the column, "
@@ -453,8 +458,10 @@ def _apply_numeric(x: np.ndarray, spec: dict, label: str) -> np.ndarray:
     return x
 
 
-def _fit_categorical(col, name, label, min_frequency, max_onehot_levels) -> dict:
-    codes, uniques = _factorize(col, label)
+def _fit_categorical(
+    col, name, label, min_frequency, max_onehot_levels, factorized=None
+) -> dict:
+    codes, uniques = factorized or _factorize(col, label)
     if not uniques:
         raise ValueError(
             f"{label} is categorical but all its values are missing at fit: "
@@ -720,9 +727,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         for j in range(table.shape[1]):
             col, label = table.column(j), table.label(j)
             name = names[j] if names is not None else f"x{j}"
-            kind = _dtype_kind(col, label)
+            kind, factorized = _dtype_kind(col, label), None
             if kind == "object":
-                kind = _object_kind(col, label)
+                kind, factorized = _object_kind(col, label)
             categorical = bool(mask[j]) if mask is not None else None
             if categorical is None:  # from_dtype
                 categorical = kind in ("bool", "category", "string", "empty")
@@ -734,7 +741,12 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 )
             if categorical:
                 spec = _fit_categorical(
-                    col, name, label, self.min_frequency, self.max_onehot_levels
+                    col,
+                    name,
+                    label,
+                    self.min_frequency,
+                    self.max_onehot_levels,
+                    factorized,
                 )
             else:
                 spec = _fit_numeric(
