@@ -143,7 +143,7 @@ def test_quality_filters(tmp_path):
     out = _run(
         "quality",
         "--methods",
-        "scor+*,hgb*",
+        "scor+l?,hgb*",
         "--tasks",
         "reduced:digits:x1?",
         "--seeds",
@@ -155,7 +155,8 @@ def test_quality_filters(tmp_path):
     assert "Seeds: [0, 1]." in out
     table = _section(out, "## Methods")
     rows = [line for line in table.splitlines() if line.startswith("| ")][1:]
-    assert [row.split(" | ")[0][2:] for row in rows] == ["scor+ls", "hgb+balanced"]
+    names = [row.split(" | ")[0][2:] for row in rows]
+    assert names == ["scor+la", "scor+ls", "hgb+balanced"]
     assert "| reduced:digits:x10 |" in out and "x100" not in out
     # without a plain cross-entropy there is nothing to count wins against
     ranks = _section(out, "## Mean rank over tasks")
@@ -187,6 +188,7 @@ def test_quality_patterns_select_in_registry_order(quality):
     names = quality.all_methods()
     assert names[: len(VARIANTS)] == list(VARIANTS)
     assert quality.select("sam+*,ce", names, "--methods") == [
+        "sam+static",
         "sam+ldam+drw",
         "sam+vs",
         "ce",
