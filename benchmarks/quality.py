@@ -78,6 +78,7 @@ SMOKE = {
 
 # ------------------------------------------------------------------ methods
 
+
 def all_methods():
     """Every method name: the registry's variants, then the peers."""
     return list(VARIANTS) + list(PEERS)
