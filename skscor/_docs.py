@@ -103,8 +103,8 @@ hidden_layer_sizes : array-like of int, default=(100,)
         the network (``learning_rate_init``, ``weight_decay``, ``momentum``,
         ``dropout``, the loss's own parameters, rho); the optimizer keeps its
         state unless ``optimizer`` changed. Changing what shapes the network
-        (``hidden_layer_sizes``, ``activation``, ``module``, SAM's ``loss``)
-        raises.
+        (``hidden_layer_sizes``, ``activation``, ``module``, SAM's ``loss``,
+        ``preprocessing``, ``categorical_features``) raises.
     preprocessing : {'robust', 'quantile'} or None, default='robust'
         How the estimator conditions its own input, fitted on the training
         rows of the first call and stored (``preprocessor_``; it travels with

@@ -70,6 +70,9 @@ class _TrainingMixin:
             self.activation,
             self._head,
             type(self._make_loss(self.class_counts_)).__name__,
+            # the input conditioning is fitted once: it fixes the input layer
+            self.preprocessing,
+            repr(self.categorical_features),
         )
 
     def _check_memory(self, n_features, batch_size, device):
@@ -148,7 +151,15 @@ class _TrainingMixin:
         arch = self._architecture()
         before = getattr(self, "_architecture_", arch)
         if arch != before:
-            names = ("module", "hidden_layer_sizes", "activation", "head", "loss")
+            names = (
+                "module",
+                "hidden_layer_sizes",
+                "activation",
+                "head",
+                "loss",
+                "preprocessing",
+                "categorical_features",
+            )
             changed = [n for n, a, b in zip(names, arch, before, strict=True) if a != b]
             raise ValueError(
                 f"A warm start (warm_start=True or partial_fit) keeps the network, "

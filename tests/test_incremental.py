@@ -185,6 +185,12 @@ def test_warm_start_refuses_a_new_architecture(noisy):
     clf.set_params(hidden_layer_sizes=(4,))
     with pytest.raises(ValueError, match="hidden_layer_sizes changed"):
         clf.fit(X, y)
+    clf.set_params(hidden_layer_sizes=(8,), preprocessing="quantile")
+    with pytest.raises(ValueError, match="preprocessing changed"):
+        clf.fit(X, y)  # the conditioning is fitted once: it shapes the input
+    clf.set_params(preprocessing="robust", categorical_features=[0])
+    with pytest.raises(ValueError, match="categorical_features changed"):
+        clf.partial_fit(X, y)
     sam = SAMClassifier(max_iter=2, **SMALL)
     sam.partial_fit(X, y, classes=[0, 1, 2])
     sam.set_params(loss="ldam")
