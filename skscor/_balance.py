@@ -61,14 +61,12 @@ class Balance:
 
 def _prior(mass: np.ndarray, weight: np.ndarray) -> np.ndarray:
     m = mass * weight
-    present = mass > 0
     if not np.any(m > 0):
         return np.full(mass.shape, 1.0 / mass.size)
     # An absent class (no rows, or a zero weight) gets the largest prior of
     # the present ones: its log prior then never exceeds theirs, so the
     # post-hoc shift cannot favour it (a floor of 1e-12 shifted it by 27.6).
-    top = m[present & (m > 0)].max() if np.any(present & (m > 0)) else 1.0
-    m = np.where(m > 0, m, top)
+    m = np.where(m > 0, m, m.max())
     return m / m.sum()
 
 

@@ -378,7 +378,9 @@ class _BaseNetClassifier(
         # n_features_in_, which made an estimator whose first fit failed on its
         # y look fitted.
         try:
-            X, y = self._validated(X, y, reset=first)
+            X, y = self._validated(
+                X, y, reset=first, conditioned=self.preprocessing is not None
+            )
             if first:
                 self.preprocessor_ = self._make_preprocessor(X)
             X = self._encoded(X)
@@ -424,17 +426,18 @@ class _BaseNetClassifier(
         return self
 
     # ------------------------------------------------------------ the input
-    def _validated(self, X, y=None, *, reset):
+    def _validated(self, X, y=None, *, reset, conditioned):
         """scikit-learn's checks of ``X`` (and ``y``), before any encoding.
 
-        Numeric arrays and sparse matrices are checked by ``validate_data``
-        (NaN allowed when the estimator conditions its input: it imputes);
-        a DataFrame or an object array keeps its columns as they are (the
-        preprocessing types them), with feature names and the number of
-        columns checked.
+        Without input conditioning, ``validate_data`` as before. With it,
+        numeric arrays and sparse matrices are checked by ``validate_data``
+        (NaN allowed: it imputes); a DataFrame or an object array keeps its
+        columns as they are (the preprocessing types them), with feature
+        names and the number of columns checked. ``conditioned`` follows
+        ``preprocessing`` when fitting and ``preprocessor_`` afterwards.
         """
         with_y = y is not None
-        if self.preprocessing is None:
+        if not conditioned:
             out = validate_data(
                 self,
                 X,
@@ -491,10 +494,8 @@ class _BaseNetClassifier(
     def _network_input(self, X):
         """Validate and encode ``X`` as at prediction (also for the analyses)."""
         check_is_fitted(self)
-        if getattr(self, "preprocessor_", None) is None:
-            X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
-        else:
-            X, _ = self._validated(X, reset=False)
+        conditioned = getattr(self, "preprocessor_", None) is not None
+        X, _ = self._validated(X, reset=False, conditioned=conditioned)
         return self._encoded(X)
 
     def _threads(self):

@@ -42,12 +42,15 @@ class _TrainingMixin:
     """
 
     # ------------------------------------------------------------ balance
-    def _resolve_balance(self, y_enc, sw, partial):
-        """Resolve this call's class weights, priors and offsets (once)."""
-        counts = self.class_counts_
-        weight, final, deferred = self._class_weight_request(counts)
+    def _resolve_balance(self, request, y_enc, sw, partial):
+        """Resolve this call's class weights, priors and offsets (once).
+
+        ``request`` is ``_class_weight_request``'s ``(weight, final,
+        deferred)``, asked once per call.
+        """
+        weight, final, deferred = request
         if partial:
-            mass = counts
+            mass = self.class_counts_
         else:
             mass = np.bincount(y_enc, weights=sw, minlength=self.n_classes_).astype(
                 float
@@ -235,11 +238,11 @@ class _TrainingMixin:
         validate=None,
         budget=None,
     ):
-        weight, _, _ = self._class_weight_request(self.class_counts_)
+        request = self._class_weight_request(self.class_counts_)
         sw = enc.sample_weights(
-            X, y_enc, sample_weight, weight, self.classes_, partial=partial
+            X, y_enc, sample_weight, request[0], self.classes_, partial=partial
         )
-        balance = self._resolve_balance(y_enc, sw, partial)
+        balance = self._resolve_balance(request, y_enc, sw, partial)
         self.class_weight_ = balance.final.weight
         batch_size = enc.resolve_batch_size(self.batch_size, X.shape[0])
         if first:
