@@ -1,0 +1,576 @@
+"""Natural tabular tasks with 5,000+ training rows: skscor against its peers.
+
+Every method gets the raw frame of :mod:`benchmarks._natural` (original
+dtypes, categoricals as ``category``, NaN kept): skscor estimators condition
+it themselves (``preprocessing='robust'``, categoricals from dtype); the
+peers are class-balanced:
+
+lr       LogisticRegression(class_weight='balanced', max_iter=2000) behind a
+         ColumnTransformer (numeric: median imputation, missing indicators,
+         StandardScaler; categorical: most-frequent imputation, one-hot with
+         handle_unknown='ignore')
+hgb      HistGradientBoostingClassifier(class_weight='balanced',
+         categorical_features='from_dtype')
+lgbm     LGBMClassifier(class_weight='balanced', n_jobs=1) on the category
+         dtypes
+realmlp  pytabkit's RealMLP_TD_Classifier at its defaults (n_threads=1,
+         device='cpu'); it takes no missing numeric value, so numeric NaN are
+         median-imputed with missing indicators in front of it (unbalanced:
+         RealMLP has no class weights)
+
+Any name of the registry ``skscor._variants`` is a method too
+(``build(name, random_state=seed, n_threads=1)``). One JSON line per (task,
+method, seed) is appended to ``--out``; rows already there are skipped
+(resumable). An exception in one row is recorded, with its message, and the
+run goes on. ``--report FILE.md`` reads jsonl files into a markdown report.
+
+``python -m benchmarks.natural --methods lr,hgb,lgbm --seeds 0,1,2 --out
+benchmarks/results/natural_peers.jsonl``
+``python -m benchmarks.natural --report natural.md --inputs a.jsonl b.jsonl``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import traceback
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from ._common import markdown_table, set_threads, source_version
+from ._natural import MAIN_TASKS, TASKS, describe, split_task
+
+BASE_PEERS = ("lr", "hgb", "lgbm")
+PEERS = (*BASE_PEERS, "realmlp")
+PEER_SPECS = {
+    "lr": "LogisticRegression(class_weight='balanced', max_iter=2000), "
+    "ColumnTransformer: median + indicator + StandardScaler / most-frequent + "
+    "one-hot",
+    "hgb": "HistGradientBoostingClassifier(class_weight='balanced', "
+    "categorical_features='from_dtype')",
+    "lgbm": "LGBMClassifier(class_weight='balanced', n_jobs=1, verbose=-1)",
+    "realmlp": "pytabkit RealMLP_TD_Classifier(n_threads=1, device='cpu'), "
+    "numeric NaN median-imputed with indicators",
+}
+SMOKE_TASKS = ("default", "marketing")
+SMOKE_METHODS = ("scor", "lr")
+SMOKE_ROWS = 600
+N_BINS = 15
+
+
+# ------------------------------------------------------------------ methods
+def _lr():
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
+    numeric = make_pipeline(
+        SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
+    )
+    categorical = make_pipeline(
+        # category columns as object: SimpleImputer reads NaN there
+        FunctionTransformer(lambda X: X.astype(object), feature_names_out="one-to-one"),
+        SimpleImputer(strategy="most_frequent"),
+        OneHotEncoder(handle_unknown="ignore"),
+    )
+    ct = ColumnTransformer(
+        [
+            ("num", numeric, make_column_selector(dtype_include="number")),
+            ("cat", categorical, make_column_selector(dtype_include="category")),
+        ]
+    )
+    return make_pipeline(ct, LogisticRegression(class_weight="balanced", max_iter=2000))
+
+
+class RealMLP:
+    """pytabkit's RealMLP-TD at its defaults, numeric NaN imputed in front
+    (median and a missing indicator per column with NaN in training)."""
+
+    def __init__(self, seed):
+        self.seed = seed
+
+    def _impute(self, X):
+        X = X.copy()
+        for c, med in self.medians_.items():
+            X[f"{c}__nan"] = X[c].isna().astype(np.float64)
+            X[c] = X[c].fillna(med)
+        return X
+
+    def fit(self, X, y):
+        import pandas as pd
+        from pytabkit import RealMLP_TD_Classifier
+
+        self.medians_ = {
+            c: float(X[c].median())
+            for c in X.columns
+            if not isinstance(X[c].dtype, pd.CategoricalDtype) and X[c].isna().any()
+        }
+        self.model_ = RealMLP_TD_Classifier(
+            n_threads=1, random_state=self.seed, device="cpu", verbosity=0
+        )
+        self.model_.fit(self._impute(X), y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(self._impute(X))
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(self._impute(X))
+
+
+def make_method(name, seed, overrides=None):
+    """A new model of ``name``: a peer, or a registry variant of skscor."""
+    if name == "lr":
+        return _lr()
+    if name == "hgb":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(
+            class_weight="balanced",
+            categorical_features="from_dtype",
+            random_state=seed,
+        )
+    if name == "lgbm":
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(
+            class_weight="balanced", random_state=seed, verbose=-1, n_jobs=1
+        )
+    if name == "realmlp":
+        return RealMLP(seed)
+    from skscor._variants import build
+
+    return build(name, random_state=seed, n_threads=1, **(overrides or {}))
+
+
+def check_methods(names):
+    from skscor._variants import VARIANTS
+
+    unknown = [n for n in names if n not in PEERS and n not in VARIANTS]
+    if unknown:
+        raise SystemExit(
+            f"unknown method(s) {unknown}; peers: {', '.join(PEERS)}; "
+            f"registry: {', '.join(VARIANTS)}"
+        )
+
+
+# ------------------------------------------------------------------ metrics
+def ece(y, proba, n_bins=N_BINS):
+    """Expected calibration error on the max probability, equal-width bins."""
+    conf = proba.max(axis=1)
+    correct = proba.argmax(axis=1) == y
+    bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
+    total = 0.0
+    for b in range(n_bins):
+        m = bins == b
+        if m.any():
+            total += m.sum() * abs(correct[m].mean() - conf[m].mean())
+    return float(total / len(y))
+
+
+def metrics(y_test, pred, proba, n_classes, rare):
+    from sklearn.metrics import (
+        balanced_accuracy_score,
+        f1_score,
+        log_loss,
+        recall_score,
+    )
+
+    labels = np.arange(n_classes)
+    recalls = recall_score(y_test, pred, labels=labels, average=None, zero_division=0)
+    onehot = np.eye(n_classes)[y_test]
+    p = np.clip(proba, 1e-15, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    return {
+        "bacc": float(balanced_accuracy_score(y_test, pred)),
+        "wcr": float(recalls.min()),
+        "macro_f1": float(
+            f1_score(y_test, pred, labels=labels, average="macro", zero_division=0)
+        ),
+        "log_loss": float(log_loss(y_test, p, labels=labels)),
+        "brier": float(((proba - onehot) ** 2).sum(axis=1).mean()),
+        "ece": ece(y_test, proba),
+        "rare_class": int(rare),
+        "rare_mean_proba": float(proba[:, rare].mean()),
+        "rare_test_rate": float((y_test == rare).mean()),
+        "recalls": [float(r) for r in recalls],
+    }
+
+
+def full_proba(model, X, n_classes):
+    """``predict_proba`` with one column per label 0..K-1."""
+    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    out = np.zeros((len(proba), n_classes))
+    out[:, np.asarray(model.classes_, dtype=int)] = proba
+    return out
+
+
+def run_one(task, method, seed, split, overrides=None) -> dict:
+    from sklearn.exceptions import ConvergenceWarning
+
+    X_tr, y_tr, X_te, y_te = split
+    n_classes = int(max(y_tr.max(), y_te.max()) + 1)
+    counts = np.bincount(y_tr, minlength=n_classes)
+    rare = int(np.argmin(np.where(counts > 0, counts, np.inf)))
+    rec = {"task": task, "method": method, "seed": seed}
+    rec.update(describe(X_tr, y_tr))
+    rec["n_test"] = int(len(y_te))
+    if overrides:
+        rec["overrides"] = overrides
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model = make_method(method, seed, overrides)
+            t0 = time.perf_counter()
+            model.fit(X_tr, y_tr)
+            rec["fit_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            pred = np.asarray(model.predict(X_te)).astype(int)
+            proba = full_proba(model, X_te, n_classes)
+            rec["predict_s"] = time.perf_counter() - t0
+            rec.update(metrics(y_te, pred, proba, n_classes, rare))
+            n_iter = getattr(model, "n_iter_", None)
+            if n_iter is not None:  # LogisticRegression's is an array
+                rec["n_iter"] = int(np.max(n_iter))
+        except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
+            rec["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+            rec["traceback"] = traceback.format_exc()[-4000:]
+    rec["n_convergence_warnings"] = sum(
+        issubclass(w.category, ConvergenceWarning) for w in caught
+    )
+    rec["warnings"] = sorted({w.category.__name__ for w in caught})
+    rec["version"] = source_version()
+    return rec
+
+
+def run(args) -> None:
+    tasks = args.tasks
+    methods = args.methods
+    check_methods(methods)
+    out = args.out
+    done = set()
+    if out.exists():
+        for line in out.read_text().splitlines():
+            r = json.loads(line)
+            done.add((r["task"], r["method"], r["seed"]))
+    overrides = {"max_iter": args.max_iter} if args.max_iter else None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # seeds outermost: a run stopped early leaves whole seeds
+    for seed in args.seeds:
+        for task in tasks:
+            todo = [m for m in methods if (task, m, seed) not in done]
+            if not todo:
+                continue
+            split = split_task(task, seed, max_rows=args.max_rows)
+            for method in todo:
+                ov = overrides if method not in PEERS else None
+                rec = run_one(task, method, seed, split, ov)
+                with out.open("a") as f:
+                    f.write(json.dumps(rec) + "\n")
+                short = {
+                    k: round(v, 3) if isinstance(v, float) else v
+                    for k, v in rec.items()
+                    if k in ("task", "method", "seed", "bacc", "wcr", "fit_s",
+                             "n_iter", "error")
+                }  # fmt: skip
+                print(json.dumps(short), file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------- report
+def _read(paths):
+    rows = []
+    for path in paths:
+        rows += [json.loads(line) for line in Path(path).read_text().splitlines()]
+    # the last record of a (task, method, seed) wins
+    latest = {(r["task"], r["method"], r["seed"]): r for r in rows}
+    return list(latest.values())
+
+
+def _mean(rows, key):
+    vals = [r[key] for r in rows if key in r]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def _pm(rows, key, digits=3):
+    vals = [r[key] for r in rows if key in r]
+    if not vals:
+        return "-"
+    return f"{np.mean(vals):.{digits}f} ± {np.std(vals):.{digits}f}"
+
+
+def report(paths, command=None) -> str:
+    from scipy.stats import rankdata
+
+    rows = _read(paths)
+    ok = [r for r in rows if "error" not in r]
+    tasks = [t for t in TASKS if any(r["task"] == t for r in rows)]
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    methods = [m for m in PEERS if m in methods] + [
+        m for m in methods if m not in PEERS
+    ]
+    skscor_methods = [m for m in methods if m not in PEERS]
+    out = ["# Natural tabular tasks with 5,000+ training rows", ""]
+    if command:
+        out += [f"Command: `{command}`", ""]
+    versions = sorted({r.get("version", "?") for r in rows})
+    out += [
+        f"Read {len(rows)} records from {', '.join(Path(p).name for p in paths)} "
+        f"(skscor commits {', '.join(versions)}); {len(rows) - len(ok)} failed.",
+        "Stratified 80/20 split per seed (training capped at 20,000 rows, "
+        "stratified); 1 thread; metrics on the test rows. bacc: balanced "
+        "accuracy; WCR: worst-class recall; ECE: 15 equal-width bins on the "
+        "max probability; Brier: sum over classes, mean over rows; rare p / "
+        "rate: mean predicted probability of the rarest training class against "
+        "its test rate.",
+        "",
+    ]
+    out += [f"- `{m}`: {PEER_SPECS[m]}" for m in methods if m in PEER_SPECS]
+    if skscor_methods:
+        out.append(
+            "- skscor: `build(name, random_state=seed, n_threads=1)` from the "
+            "registry, raw frame in: " + ", ".join(f"`{m}`" for m in skscor_methods)
+        )
+    out += ["", "## Tasks", ""]
+    trows = []
+    for t in tasks:
+        first = min((r for r in rows if r["task"] == t), key=lambda r: r["seed"])
+        spec = TASKS[t]
+        trows.append([
+            t, spec.source.split(":")[1], spec.outcome, first["n_train"],
+            first["n_test"], f"{first['n_numeric']}/{first['n_categorical']}",
+            first["n_classes"], f"{first['imbalance_ratio']:.1f}",
+            f"{first['pct_nan']:.2f}", spec.note or "",
+        ])  # fmt: skip
+    out += [
+        markdown_table(
+            [
+                "task",
+                "source",
+                "outcome",
+                "n_train",
+                "n_test",
+                "num/cat",
+                "classes",
+                "imbalance (train)",
+                "% NaN",
+                "flag",
+            ],
+            trows,
+        ),  # fmt: skip
+        "",
+        "Sizes of seed 0 (penbased-lt10's long tail varies a little with the seed).",
+        "",
+    ]
+
+    # per task tables
+    means = {}  # (task, method) -> {metric: mean over seeds}
+    out += ["## Per task (mean ± sd over seeds)", ""]
+    for t in tasks:
+        out += [f"### {t}", ""]
+        body = []
+        for m in methods:
+            rs = [r for r in ok if r["task"] == t and r["method"] == m]
+            errs = [r for r in rows if r["task"] == t and r["method"] == m]
+            n_err = len(errs) - len(rs)
+            if not errs:
+                continue
+            if rs:
+                means[(t, m)] = {
+                    k: _mean(rs, k)
+                    for k in ("bacc", "wcr", "macro_f1", "log_loss", "brier", "ece")
+                }
+            conv = sum(r.get("n_convergence_warnings", 0) for r in rs)
+            iters = [r["n_iter"] for r in rs if "n_iter" in r]
+            body.append([
+                m, len(rs), _pm(rs, "bacc"), _pm(rs, "wcr"), _pm(rs, "macro_f1"),
+                _pm(rs, "log_loss"), _pm(rs, "brier"), _pm(rs, "ece"),
+                (f"{_mean(rs, 'rare_mean_proba'):.3f} / "
+                 f"{_mean(rs, 'rare_test_rate'):.3f}") if rs else "-",
+                _pm(rs, "fit_s", 1),
+                f"{np.mean(iters):.0f}" if iters else "-",
+                conv, n_err,
+            ])  # fmt: skip
+        out += [
+            markdown_table(
+                [
+                    "method",
+                    "seeds",
+                    "bacc",
+                    "WCR",
+                    "macro-F1",
+                    "log-loss",
+                    "Brier",
+                    "ECE",
+                    "rare p / rate",
+                    "fit s",
+                    "n_iter",
+                    "conv. warnings",
+                    "errors",
+                ],
+                body,
+            ),  # fmt: skip
+            "",
+        ]
+
+    # summary
+    out += ["## Summary", ""]
+    base = [p for p in BASE_PEERS if p in methods]
+    if skscor_methods and base:
+        body = []
+        for m in skscor_methods:
+            w_wcr = w_bacc = n = r_wcr = r_bacc = n_rm = 0
+            worst = (np.inf, "")
+            for t in tasks:
+                if (t, m) not in means or not all((t, p) in means for p in base):
+                    continue
+                n += 1
+                best_wcr = max(means[(t, p)]["wcr"] for p in base)
+                best_bacc = max(means[(t, p)]["bacc"] for p in base)
+                mine = means[(t, m)]
+                w_wcr += mine["wcr"] > best_wcr
+                w_bacc += mine["bacc"] > best_bacc
+                if best_wcr > 0:
+                    ratio = mine["wcr"] / best_wcr
+                else:  # no peer recalls every class
+                    ratio = 1.0 if mine["wcr"] == 0 else np.inf
+                if ratio < worst[0]:
+                    worst = (ratio, t)
+                if (t, "realmlp") in means:
+                    n_rm += 1
+                    r_wcr += mine["wcr"] > means[(t, "realmlp")]["wcr"]
+                    r_bacc += mine["bacc"] > means[(t, "realmlp")]["bacc"]
+            body.append([
+                m, f"{w_wcr}/{n}", f"{w_bacc}/{n}",
+                f"{r_wcr}/{n_rm}" if n_rm else "-",
+                f"{r_bacc}/{n_rm}" if n_rm else "-",
+                f"{worst[0]:.3f} ({worst[1]})" if n else "-",
+            ])  # fmt: skip
+        out += [
+            "Wins on the mean over seeds against the best of "
+            f"{{{', '.join(base)}}} on each task (the best peer differs by task "
+            "and metric), and against RealMLP where it ran; a tie counts as a "
+            "loss.",
+            "",
+            markdown_table(
+                [
+                    "method",
+                    "WCR > best peer",
+                    "bacc > best peer",
+                    "WCR > realmlp",
+                    "bacc > realmlp",
+                    "worst WCR / best peer's WCR (task)",
+                ],
+                body,
+            ),  # fmt: skip
+            "",
+        ]
+    # mean ranks over the tasks where every method has results
+    common = [t for t in tasks if all((t, m) in means for m in methods)]
+    if common:
+        ranks = {k: {m: [] for m in methods} for k in ("wcr", "bacc")}
+        for t in common:
+            for k in ranks:
+                rk = rankdata([-means[(t, m)][k] for m in methods])
+                for m, r in zip(methods, rk, strict=True):
+                    ranks[k][m].append(r)
+        body = [
+            [m, np.mean(ranks["wcr"][m]), np.mean(ranks["bacc"][m]),
+             np.mean([means[(t, m)]["wcr"] for t in common]),
+             np.mean([means[(t, m)]["bacc"] for t in common]),
+             np.mean([_mean([r for r in ok if r["task"] == t and r["method"] == m],
+                            "fit_s") for t in common])]
+            for m in methods
+        ]  # fmt: skip
+        body.sort(key=lambda row: row[1])
+        out += [
+            f"Mean rank over the {len(common)} tasks where every method ran "
+            f"({', '.join(common)}; 1 = best; mean over seeds per task):",
+            "",
+            markdown_table(
+                [
+                    "method",
+                    "mean rank WCR",
+                    "mean rank bacc",
+                    "mean WCR",
+                    "mean bacc",
+                    "mean fit s",
+                ],
+                body,
+            ),  # fmt: skip
+            "",
+        ]
+    failed = [r for r in rows if "error" in r]
+    if failed:
+        out += ["## Failures", ""]
+        out += [
+            f"- {r['task']} / {r['method']} / seed {r['seed']}: `{r['error'][:300]}`"
+            for r in failed
+        ]
+        out.append("")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------- main
+def _list(text):
+    return [s.strip() for s in text.split(",") if s.strip()]
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--tasks", type=_list, default=None,
+                   help="comma-separated; default: the main tasks "
+                   f"({', '.join(MAIN_TASKS)}); 'all' adds the extras")  # fmt: skip
+    p.add_argument("--methods", type=_list, default=None,
+                   help="comma-separated peers and registry names")  # fmt: skip
+    p.add_argument("--seeds", type=lambda s: [int(v) for v in _list(s)],
+                   default=[0, 1, 2])  # fmt: skip
+    p.add_argument("--out", type=Path, help="append JSON lines here")
+    p.add_argument("--max-iter", type=int, default=None,
+                   help="override max_iter of the skscor estimators")  # fmt: skip
+    p.add_argument("--max-rows", type=int, default=None,
+                   help="subsample every task to this many rows first")  # fmt: skip
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--report", type=Path, help="write a markdown report here")
+    p.add_argument("--inputs", nargs="*", type=Path,
+                   help="jsonl files for --report (default: --out)")  # fmt: skip
+    p.add_argument("--smoke", action="store_true",
+                   help=f"tasks {SMOKE_TASKS} at {SMOKE_ROWS} rows, methods "
+                   f"{SMOKE_METHODS}, max_iter=5, seed 0")  # fmt: skip
+    args = p.parse_args(argv)
+    set_threads(args.threads)
+    if args.smoke:
+        args.tasks = args.tasks or list(SMOKE_TASKS)
+        args.methods = args.methods or list(SMOKE_METHODS)
+        args.max_iter = args.max_iter or 5
+        args.max_rows = args.max_rows or SMOKE_ROWS
+        if argv is None or "--seeds" not in argv:
+            args.seeds = [0]
+    if args.tasks == ["all"]:
+        args.tasks = list(TASKS)
+    args.tasks = args.tasks or list(MAIN_TASKS)
+    unknown = [t for t in args.tasks if t not in TASKS]
+    if unknown:
+        raise SystemExit(f"unknown task(s) {unknown}; known: {', '.join(TASKS)}")
+    if args.methods:
+        if args.out is None:
+            raise SystemExit("--out FILE.jsonl is needed to run methods")
+        run(args)
+    if args.report:
+        inputs = args.inputs or ([args.out] if args.out else [])
+        if not inputs:
+            raise SystemExit("--report needs --inputs or --out")
+        command = "python -m benchmarks.natural " + " ".join(
+            str(a) for a in (argv if argv is not None else sys.argv[1:])
+        )
+        args.report.write_text(report(inputs, command) + "\n")
+
+
+if __name__ == "__main__":
+    main()
