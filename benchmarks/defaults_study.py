@@ -82,7 +82,7 @@ def _records(path):
         yield r
 
 
-def run(path: Path, seeds: int) -> None:
+def run(path: Path, seeds: int, methods=METHODS) -> None:
     done = set()
     if path.exists():
         for r in _records(path):
@@ -91,7 +91,7 @@ def run(path: Path, seeds: int) -> None:
         for seed in range(seeds):
             for name in available_names():
                 task = make_task(name, seed)
-                for v in METHODS:
+                for v in methods:
                     if (name, seed, v) in done:
                         continue
                     clf = make(v, seed)
@@ -115,9 +115,9 @@ def run(path: Path, seeds: int) -> None:
                     out.flush()
 
 
-def table(path: Path) -> str:
+def table(path: Path, methods=METHODS) -> str:
     rows = list(_records(path))
-    names = list(METHODS)
+    names = list(methods)
     cells = collections.defaultdict(dict)
     for r in rows:
         cells[(r["task"], r["seed"])][r["v"]] = r
@@ -145,7 +145,8 @@ def table(path: Path) -> str:
     for v in names:
         wcr = [mean_over_seeds(t, v, "wcr") for t in tasks]
         bacc = [mean_over_seeds(t, v, "bacc") for t in tasks]
-        ce = [mean_over_seeds(t, "ce", "wcr") for t in tasks]
+        base = "ce" if "ce" in names else names[0]
+        ce = [mean_over_seeds(t, base, "wcr") for t in tasks]
         beats = sum(a > b for a, b in zip(wcr, ce, strict=True))
         secs = np.mean([cells[k][v]["t"] for k in keys])
         lines.append(
@@ -162,11 +163,17 @@ def main(argv=None) -> None:
     parser.add_argument("--jsonl", type=Path, default=Path("defaults_study.jsonl"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--table-only", action="store_true")
+    parser.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help="comma-separated registry variants and peers (default: the study's)",
+    )
     args = parser.parse_args(argv)
+    methods = tuple(args.methods.split(","))
     torch.set_num_threads(args.threads)
     if not args.table_only:
-        run(args.jsonl, args.seeds)
-    print(table(args.jsonl))
+        run(args.jsonl, args.seeds, methods)
+    print(table(args.jsonl, methods))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.metrics import get_scorer_names
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
@@ -84,9 +85,12 @@ class _BaseNetClassifier(
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean", StrOptions({"refit"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_members": [Interval(Integral, 1, None, closed="left")],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "logit_adjustment": [StrOptions({"loss", "post-hoc"}), None],
         "tau": [Interval(Real, 0, None, closed="left")],
+        "output_prior": [StrOptions({"balanced", "training"}), None],
         "module": [callable, None],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
         "n_threads": [
@@ -124,9 +128,12 @@ class _BaseNetClassifier(
         n_iter_no_change=10,
         early_stopping=False,
         validation_fraction=0.1,
+        n_members=1,
+        scoring=None,
         class_weight="balanced",
         logit_adjustment=None,
         tau=1.0,
+        output_prior=None,
         module=None,
         device="auto",
         n_threads="auto",
@@ -152,9 +159,12 @@ class _BaseNetClassifier(
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.n_members = n_members
+        self.scoring = scoring
         self.class_weight = class_weight
         self.logit_adjustment = logit_adjustment
         self.tau = tau
+        self.output_prior = output_prior
         self.module = module
         self.device = device
         self.n_threads = n_threads
@@ -414,10 +424,9 @@ class _BaseNetClassifier(
             )
             with torch.random.fork_rng(devices=fork):
                 torch.manual_seed(seed)
-                if self.early_stopping == "refit" and first and not partial:
-                    self._train_refit(X, y_enc, sample_weight, device, seed)
-                else:
-                    self._train(X, y_enc, sample_weight, device, seed, first, partial)
+                self._train_members(
+                    X, y_enc, sample_weight, device, seed, first, partial
+                )
         except BaseException:
             # Never leave a half-fitted estimator (classes_ set, no net_) or
             # NaN weights behind: undo this call, then report.
@@ -514,14 +523,20 @@ class _BaseNetClassifier(
         return torch_threads(self.n_threads, widths)
 
     def _snapshot(self):
-        net = self.net_
+        nets = self.__dict__.get("members_") or [self.net_]
         return {
-            "module": copy.deepcopy(net.module_.state_dict()),
-            "optimizer_obj": net.optimizer_,
-            "optimizer": copy.deepcopy(net.optimizer_.state_dict()),
-            "inner": net.criterion_.inner,
-            "criterion": copy.deepcopy(net.criterion_.state_dict()),
-            "history": copy.deepcopy(net.history),
+            "nets": [
+                {
+                    "net": net,
+                    "module": copy.deepcopy(net.module_.state_dict()),
+                    "optimizer_obj": net.optimizer_,
+                    "optimizer": copy.deepcopy(net.optimizer_.state_dict()),
+                    "inner": net.criterion_.inner,
+                    "criterion": copy.deepcopy(net.criterion_.state_dict()),
+                    "history": copy.deepcopy(net.history),
+                }
+                for net in nets
+            ],
             # Fitted attributes are replaced, never mutated, by a call: a
             # shallow copy restores them.
             "fitted": {k: v for k, v in vars(self).items() if _is_fitted_attr(k)},
@@ -533,13 +548,14 @@ class _BaseNetClassifier(
         if previous is None:
             return
         vars(self).update(previous["fitted"])
-        net = self.net_
-        net.module_.load_state_dict(previous["module"])
-        net.optimizer_ = previous["optimizer_obj"]
-        net.optimizer_.load_state_dict(previous["optimizer"])
-        net.criterion_.inner = previous["inner"]
-        net.criterion_.load_state_dict(previous["criterion"])
-        net.history = previous["history"]
+        for saved in previous["nets"]:
+            net = saved["net"]
+            net.module_.load_state_dict(saved["module"])
+            net.optimizer_ = saved["optimizer_obj"]
+            net.optimizer_.load_state_dict(saved["optimizer"])
+            net.criterion_.inner = saved["inner"]
+            net.criterion_.load_state_dict(saved["criterion"])
+            net.history = saved["history"]
 
 
 def _is_fitted_attr(name):

@@ -53,7 +53,28 @@ hidden_layer_sizes : array-like of int, default=(100,)
         an oversampler (SMOTE) the held-out rows would include synthetic ones.
         A warm start or ``partial_fit`` does not refit.
     validation_fraction : float, default=0.1
-        Share of the training data held out when ``early_stopping=True``.
+        Share of each class held out by each member when ``early_stopping``
+        is on. The members' held-out slices are disjoint while
+        ``n_members * validation_fraction <= 1``; at ``1 / n_members`` they
+        are the folds of a stratified k-fold (cross-fitting: every row is
+        held out once and trains the other members).
+    n_members : int, default=1
+        Networks trained and averaged (their probabilities): each draws its
+        own seed and, with ``early_stopping``, holds out its own validation
+        slice and keeps its own best epoch, so the ensemble as a whole trains
+        on every row while each member is chosen on rows it did not see.
+        Fit time grows about linearly; ``net_`` is the first member,
+        ``members_`` all of them. A warm start or ``partial_fit`` continues
+        each member on all rows.
+    scoring : str, callable or None, default=None
+        What chooses the kept epoch (and stops) with ``early_stopping``.
+        ``None``: the class-balanced validation cross-entropy (balanced
+        log-loss: the mean over classes of each class's mean log-loss),
+        smooth where the balanced accuracy of a few minority rows jumps. Or
+        any scikit-learn scorer name (``'balanced_accuracy'``,
+        ``'roc_auc'``, ``'average_precision'``...) or scorer callable
+        ``scorer(estimator, X, y)``, higher is better, judged on the held-out
+        decisions of each epoch; ``validation_scores_`` then holds its values.
     class_weight : dict, 'balanced' or None, default='balanced'
         Per-class loss weights; 'balanced' uses
         ``n_samples / (n_classes * np.bincount(y))``, so that every class
@@ -72,6 +93,18 @@ hidden_layer_sizes : array-like of int, default=(100,)
         argmax.
     tau : float, default=1.0
         Strength of the logit adjustment; ``0`` disables it.
+    output_prior : {'balanced', 'training'} or None, default=None
+        The class prior ``predict_proba`` answers for, and hence the decision
+        of ``predict`` (always its argmax). ``None``: the prior the network
+        trained under, which ``class_weight='balanced'`` makes about uniform,
+        so the minority's probabilities are inflated (on a 95/5 task the
+        mean predicted probability of the rare class is well above 0.05) and
+        ``predict`` favours balanced accuracy. 'balanced': exactly uniform
+        (the trained prior divided out). 'training': the class frequencies of
+        the training data (Bayes' rule, ``p(c|x) * f_c / pi_c``
+        renormalized): calibrated to data drawn like the training rows, and
+        ``predict`` then favours accuracy over the minority. A prediction-time
+        choice: training and early stopping are unchanged.
     module : callable or None, default=None
         A ``torch.nn.Module`` class (or factory) called as
         ``module(n_features, n_classes)`` that returns logits. It must be
@@ -141,6 +174,10 @@ classes_ : ndarray of shape (n_classes,)
         ``preprocessing=None``.
     net_ : skorch.NeuralNet
         The trained network wrapper; ``net_.module_`` is the torch module.
+        With ``n_members > 1``, the first member (the reports, Hessian and
+        ``loss_curve_`` describe it).
+    members_ : list of skorch.NeuralNet
+        Every member network (``[net_]`` for a single network).
     class_counts_ : ndarray of shape (n_classes,)
         Training samples per class (accumulated over ``partial_fit`` calls):
         the frequencies of ``class_weight='balanced'``, logit adjustment,
@@ -164,7 +201,8 @@ classes_ : ndarray of shape (n_classes,)
     stop_reason_ : {'converged', 'max_iter', 'interrupted'}
         Why the last ``fit`` stopped.
     n_iter_ : int
-        Epochs trained so far (across ``partial_fit`` and warm starts).
+        Epochs trained so far (across ``partial_fit`` and warm starts); the
+        most of any member.
     loss_curve_ : list of float
         Mean training loss per epoch.
     best_loss_ : float or None
@@ -175,7 +213,9 @@ classes_ : ndarray of shape (n_classes,)
         stopping only; ``None`` otherwise).
     best_validation_score_ : float or None
         Validation balanced accuracy of the restored epoch (the one with the
-        lowest class-balanced validation loss; ``early_stopping`` only).
+        lowest class-balanced validation loss; ``early_stopping`` only). With
+        several members, the balanced accuracy of the out-of-fold predictions:
+        each held-out row predicted by the members that did not train on it.
     spectral_report_ : skscor.spectral.SpectralReport
         Singular values, ranks and condition numbers of every weight matrix
         after the last ``fit`` or ``partial_fit`` call; computed on first
@@ -184,7 +224,8 @@ classes_ : ndarray of shape (n_classes,)
         Per-class recall, worst-class recall, recall spread, balanced
         accuracy, macro-F1 and geometric mean of the fitted model, computed
         on first access; its ``on`` says which rows: the held-out split with
-        ``early_stopping=True``, otherwise (a sample of at most 20,000 of)
+        ``early_stopping=True`` (the members' out-of-fold predictions for an
+        ensemble), otherwise (a sample of at most 20,000 of)
         the training rows of the last call, which flatter the model. For an
         estimate of generalization use held-out data:
         ``skscor.metrics.class_disparity(y_test, clf.predict(X_test))``."""

@@ -7,7 +7,6 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight
 
@@ -135,31 +134,52 @@ def sample_weights(X, y_enc, sample_weight, class_weight, classes, *, partial):
     return None if np.all(sw == 1.0) else sw
 
 
-def validation_split(y_enc, fraction, seed):
-    """Stratified train/validation indices; warn when the split lacks a class."""
+def member_splits(y_enc, fraction, n_members, seed):
+    """Stratified train/validation indices of each ensemble member.
+
+    Each member holds out ``fraction`` of every class (at least one row of a
+    class with two or more, never all of them); the held-out slices of
+    successive members are consecutive in one seeded permutation per class,
+    so they are disjoint while ``n_members * fraction <= 1`` and wrap around
+    otherwise. With ``fraction = 1 / n_members`` they are the folds of a
+    stratified k-fold: every row is held out by exactly one member, which
+    gives each row an out-of-fold prediction. A class with a single row is
+    never held out (its member could not learn it); a warning names the
+    classes a validation split lacks.
+    """
+    rng = np.random.default_rng(seed)
     n = y_enc.shape[0]
-    kw = {"n_splits": 1, "test_size": fraction, "random_state": seed}
-    try:
-        train_idx, valid_idx = next(
-            StratifiedShuffleSplit(**kw).split(np.zeros(n), y_enc)
-        )
-    except ValueError:
-        # Too few members in some class to stratify: fall back to a plain split.
-        train_idx, valid_idx = next(ShuffleSplit(**kw).split(np.zeros(n)))
-    if len(train_idx) == 0 or len(valid_idx) == 0:
+    by_class = [rng.permutation(np.flatnonzero(y_enc == c)) for c in np.unique(y_enc)]
+    splits = []
+    for m in range(n_members):
+        held = []
+        for rows in by_class:
+            n_c = rows.shape[0]
+            if n_c < 2:
+                continue
+            # Slice boundaries rounded, not slice lengths: at fraction 1/k the
+            # k slices tile the class exactly.
+            start = int(round(m * fraction * n_c))
+            q = int(round((m + 1) * fraction * n_c)) - start
+            q = min(max(q, 1), n_c - 1)
+            held.append(rows[(start + np.arange(q)) % n_c])
+        valid_idx = np.sort(np.concatenate(held)) if held else np.empty(0, int)
+        mask = np.ones(n, dtype=bool)
+        mask[valid_idx] = False
+        splits.append((np.flatnonzero(mask), valid_idx))
+    if splits[0][1].size == 0:
         raise ValueError(
             f"early_stopping with validation_fraction={fraction} leaves an empty "
-            f"split of {n} samples."
+            f"validation split of {n} samples (every class has a single row)."
         )
-    present = np.unique(y_enc)
-    missing = np.setdiff1d(present, y_enc[valid_idx])
-    if missing.size:
+    singles = [rows for rows in by_class if rows.shape[0] < 2]
+    if singles:
         warnings.warn(
-            f"The early-stopping validation split ({len(valid_idx)} rows) holds no "
-            f"sample of {missing.size} of the {present.size} classes, so its "
-            "balanced accuracy ignores them; raise validation_fraction or turn "
-            "early_stopping off.",
+            f"The early-stopping validation split holds no sample of "
+            f"{len(singles)} of the {len(by_class)} classes (they have a single "
+            "training row), so its scores ignore them; turn early_stopping off "
+            "to let them count.",
             UserWarning,
             stacklevel=4,
         )
-    return train_idx, valid_idx
+    return splits

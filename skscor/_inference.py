@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ._balance import resolve_balance
 from ._docs import fill_doc
 from .exceptions import DivergenceError
 from .utils._torch import eval_mode
@@ -88,16 +89,33 @@ class _PredictMixin:
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
-    def _posthoc_shift(self):
-        """``-tau * log(class_prior_)`` of the post-hoc logit adjustment, or None.
+    def _posthoc_shift(self, prior=None):
+        """The shift added to the network's decision logits, or None.
 
-        ``class_prior_`` is the prior the kept network trained under (class
-        frequencies times the class weights of its phase), so DRW's final
-        phase, whose weighted prior is about uniform, is not corrected twice.
+        ``prior`` (default ``class_prior_``) is the prior the kept network
+        trained under (class frequencies times the class weights of its
+        phase); each member of an ensemble keeps its own. The post-hoc logit
+        adjustment subtracts ``tau * log(prior)`` (so DRW's final phase,
+        whose weighted prior is about uniform, is not corrected twice).
+        ``output_prior`` then moves the probabilities from the prior they
+        are under, ``pi_out``, to a uniform one ('balanced') or to the
+        training frequencies ('training'). Both forms of logit adjustment
+        leave ``pi_out = prior ** (1 - tau)`` (normalized); without them
+        ``pi_out = prior``.
         """
-        if self.logit_adjustment != "post-hoc" or self.tau == 0:
-            return None
-        return -self.tau * np.log(self.class_prior_)
+        prior = self.class_prior_ if prior is None else prior
+        adjusted = self.logit_adjustment is not None and self.tau > 0
+        shift = None
+        if self.logit_adjustment == "post-hoc" and adjusted:
+            shift = -self.tau * np.log(prior)
+        target = getattr(self, "output_prior", None)
+        if target is None:
+            return shift
+        out = np.log(prior) * ((1.0 - self.tau) if adjusted else 1.0)
+        shift = (0.0 if shift is None else shift) - out
+        if target == "training":
+            shift = shift + np.log(resolve_balance(self.class_counts_, None).main.prior)
+        return shift
 
     def _check_finite(self, X):
         """Raise DivergenceError unless the trained state and its logits are finite.
@@ -117,7 +135,8 @@ class _PredictMixin:
                         "finite after the last step. Lower learning_rate_init or "
                         "scale the features (e.g. StandardScaler)."
                     )
-        logits = self._forward(X)
+        # This network alone: an ensemble's members are checked one by one.
+        logits = self._forward(X, nets=[net])
         if not np.isfinite(logits).all():
             raise DivergenceError(
                 "Training diverged: the trained network's outputs (logits) on the "
@@ -132,29 +151,47 @@ class _PredictMixin:
         with self._threads():
             return self._forward(X, finish=finish, check=True)
 
-    def _forward(self, X: np.ndarray, *, finish=None, check=False) -> np.ndarray:
+    def _forward(
+        self, X: np.ndarray, *, finish=None, check=False, nets=None
+    ) -> np.ndarray:
         """Decision logits of validated rows, in bounded-memory batches, float64.
 
-        ``finish(block)`` transforms each batch's rows of the output in place
-        (the softmax of predict_proba): no temporary of the output's size, so
-        the peak stays near the output itself (benchmarks/README.md).
-        ``check`` refuses non-finite logits before they are finished.
+        With several members (``members_``, or ``nets``) the logits are the
+        log of the members' averaged probabilities, ``log mean_m softmax(z_m)``:
+        their softmax is the averaged probabilities, so ``predict`` stays the
+        argmax of ``predict_proba``. ``finish(block)`` transforms each batch's
+        rows of the output in place (the softmax of predict_proba): no
+        temporary of the output's size, so the peak stays near the output
+        itself (benchmarks/README.md). ``check`` refuses non-finite logits
+        before they are finished.
         """
-        net = self.net_
-        module, crit = net.module_, net.criterion_
+        if nets is None:
+            nets = self.__dict__.get("members_") or [self.net_]
         out = np.empty((X.shape[0], self.n_classes_), dtype=np.float64)
-        shift = self._posthoc_shift()
-        with eval_mode(module), torch.inference_mode():
+        shifts = [self._posthoc_shift(getattr(net, "kept_prior", None)) for net in nets]
+        modules = [net.module_ for net in nets]
+        device = nets[0].device
+        with eval_mode(*modules), torch.inference_mode():
             for start in range(0, X.shape[0], _PREDICT_BATCH):
                 # torch.tensor copies: read-only or F-ordered inputs are fine.
                 xb = torch.tensor(
                     X[start : start + _PREDICT_BATCH], dtype=torch.float32
-                )
-                z = crit.decision_logits(module(xb.to(net.device)))
+                ).to(device)
                 block = out[start : start + xb.shape[0]]
-                block[...] = z.double().cpu().numpy()
-                if shift is not None:
-                    block += shift
+                for m, (net, shift) in enumerate(zip(nets, shifts, strict=True)):
+                    z = net.criterion_.decision_logits(net.module_(xb)).double()
+                    if shift is not None:
+                        z = z + torch.as_tensor(shift, device=z.device)
+                    if len(nets) == 1:
+                        block[...] = z.cpu().numpy()
+                        break
+                    z = torch.log_softmax(z, dim=1).cpu().numpy()
+                    if m == 0:
+                        block[...] = z
+                    else:
+                        np.logaddexp(block, z, out=block)
+                if len(nets) > 1:
+                    block -= np.log(len(nets))
                 # Finite inputs far outside the training range can still
                 # overflow the float32 forward pass; NaN probabilities must not
                 # pass silently.

@@ -168,6 +168,7 @@ class _SkNet(NeuralNet):
         plan,
         stopper=None,
         hooks=(),
+        select=None,
     ):
         """Train for up to ``epochs`` epochs; return ``(n_completed, interrupted)``.
 
@@ -177,7 +178,12 @@ class _SkNet(NeuralNet):
         notified once per epoch, ``on_epoch_begin(net, values)`` and
         ``on_epoch_end(net, row, decision)``, and writes what it owns.
         Validation scores apply ``self.decision_shift`` (the post-hoc logit
-        adjustment of the current phase, set by a hook).
+        adjustment of the current phase, set by a hook). The stopping rule
+        and the kept epoch follow ``valid_criterion`` (lower is better): the
+        class-balanced validation loss, or ``-select(y, logits)`` when
+        ``select`` (a score of the held-out labels and decision logits,
+        higher is better, e.g. a scikit-learn scorer) is given; its value is
+        recorded as ``valid_score``.
         """
         module = self.module_
         device = train.X.device
@@ -230,12 +236,20 @@ class _SkNet(NeuralNet):
                 row = {"epoch": epoch0 + e + 1, "train_loss": train_loss, **values}
                 score = vloss = None
                 if valid is not None:
-                    score, vloss = self.validation_scores(valid, self.decision_shift)
+                    score, vloss, logits = self.validation_scores(
+                        valid, self.decision_shift
+                    )
                     module.train()
                     row["valid_bacc"], row["valid_loss"] = score, vloss
+                    row["valid_criterion"] = vloss
+                    if select is not None:
+                        chosen = float(select(logits))
+                        row["valid_score"], row["valid_criterion"] = chosen, -chosen
                 plateau = False
                 if stopper is not None:
-                    plateau = stopper.update(self, train_loss, vloss, epoch0 + e)
+                    plateau = stopper.update(
+                        self, train_loss, row.get("valid_criterion"), epoch0 + e
+                    )
                 decision = plan.after_epoch(t, plateau)
                 if decision == "switch" and stopper is not None:
                     stopper.new_phase()
@@ -257,14 +271,15 @@ class _SkNet(NeuralNet):
 
     @torch.no_grad()
     def validation_scores(self, valid, shift=None):
-        """Balanced accuracy and class-balanced cross-entropy of the decisions.
+        """Balanced accuracy, class-balanced cross-entropy and the logits.
 
         The logits are the decision rule's (``decision_logits``, plus
         ``shift``: the post-hoc logit adjustment); the loss is the mean over
-        the classes present of their rows' mean cross-entropy.
+        the classes present of their rows' mean cross-entropy (balanced
+        log-loss).
         """
         crit, k = self.criterion_, None
-        preds, losses = [], []
+        preds, losses, outs = [], [], []
         if shift is not None:
             shift = torch.as_tensor(shift, dtype=torch.float32, device=valid.X.device)
         with eval_mode(self.module_):
@@ -275,6 +290,7 @@ class _SkNet(NeuralNet):
                 if shift is not None:
                     z = z + shift
                 k = z.shape[1]
+                outs.append(z)
                 preds.append(z.argmax(1))
                 losses.append(F.cross_entropy(z, yb, reduction="none"))
         pred, true = torch.cat(preds), valid.y
@@ -286,7 +302,7 @@ class _SkNet(NeuralNet):
         per_class = torch.zeros(k, dtype=torch.float64, device=true.device)
         per_class.index_add_(0, true, torch.cat(losses).double())
         vloss = (per_class[present] / n).mean()
-        return float(bacc), float(vloss)
+        return float(bacc), float(vloss), torch.cat(outs)
 
     def _feature_hook(self):
         if not getattr(self.criterion_, "needs_features", False):

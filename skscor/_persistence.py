@@ -39,6 +39,16 @@ def save_weights(est, f):
         "class_counts": [float(c) for c in est.class_counts_],
         "module": _cpu_state(net.module_),
         "criterion": _cpu_state(net.criterion_),
+        # An ensemble's other members (the first is "module"/"criterion"),
+        # each with the prior of the phase its kept epoch trained under.
+        "members": [
+            {
+                "module": _cpu_state(m.module_),
+                "criterion": _cpu_state(m.criterion_),
+                "class_prior": [float(p) for p in m.kept_prior],
+            }
+            for m in est.__dict__.get("members_", [net])[1:]
+        ],
         "loss_curve": list(est.loss_curve_),
         "class_weight": [float(w) for w in est.class_weight_],
         "class_prior": [float(p) for p in est.class_prior_],
@@ -100,15 +110,32 @@ def load_weights(est, f):
         )
         device = resolve_device(est.device)
         batch_size = resolve_batch_size(est.batch_size, int(counts.sum()))
+        saved = [
+            {"module": payload["module"], "criterion": payload["criterion"]},
+            *payload.get("members", []),
+        ]
+        if len(saved) != est.n_members:
+            raise ValueError(
+                f"The file holds an ensemble of {len(saved)} member network(s); "
+                f"load it into an estimator with n_members={len(saved)}, not "
+                f"{est.n_members}."
+            )
         try:
-            net = est._build_net(width, device, batch_size)
-            net.module_.load_state_dict(payload["module"])
-            state = dict(payload["criterion"])
-            if "inner.weight" not in net.criterion_.state_dict():
-                # Files of 0.2 held LDAM/VS's own per-class weight (all ones in
-                # an estimator): the weights now live in ClassWeighted only.
-                state.pop("inner.weight", None)
-            net.criterion_.load_state_dict(state)
+            nets = []
+            for member in saved:
+                net = est._build_net(width, device, batch_size)
+                net.module_.load_state_dict(member["module"])
+                state = dict(member["criterion"])
+                if "inner.weight" not in net.criterion_.state_dict():
+                    # Files of 0.2 held LDAM/VS's own per-class weight (all
+                    # ones in an estimator): the weights now live in
+                    # ClassWeighted only.
+                    state.pop("inner.weight", None)
+                net.criterion_.load_state_dict(state)
+                if "class_prior" in member:
+                    net.kept_prior = np.asarray(member["class_prior"])
+                nets.append(net)
+            net = nets[0]
         except (RuntimeError, KeyError) as err:
             raise ValueError(
                 "The saved weights do not match this estimator's network; "
@@ -125,6 +152,7 @@ def load_weights(est, f):
             est.class_prior_ = np.asarray(payload["class_prior"])
         else:
             est.class_prior_ = resolve_balance(counts, est.class_weight_).main.prior
+        net.kept_prior = est.class_prior_
         rows = payload.get("report_rows")
         loss_curve = [float(v) for v in payload["loss_curve"]]
     except BaseException as err:
@@ -142,6 +170,7 @@ def load_weights(est, f):
         net.history.record("epoch", epoch)
         net.history.record("train_loss", loss)
     est.net_ = net
+    est.members_ = nets
     set_fitted_state(est, net, use_validation=False, partial=False)
     if rows is None:
         est._report_rows, est._report_cache = None, {}

@@ -33,10 +33,13 @@ def set_fitted_state(est, net, *, use_validation, partial, since=0):
     if use_validation:
         # Validation scores of this call only (a warm start may not validate).
         rows = [row for row in history[since:] if "valid_bacc" in row]
-        est.validation_scores_ = [float(row["valid_bacc"]) for row in rows]
-        # The restored epoch is the first with the lowest validation loss.
-        best = min(rows, key=lambda row: row["valid_loss"], default=None)
-        est.best_validation_score_ = None if best is None else float(best["valid_bacc"])
+        # The scorer's values when ``scoring`` chose the epoch, otherwise the
+        # balanced accuracy.
+        key = "valid_score" if rows and "valid_score" in rows[0] else "valid_bacc"
+        est.validation_scores_ = [float(row[key]) for row in rows]
+        # The restored epoch is the first with the lowest selection criterion.
+        best = min(rows, key=lambda row: row["valid_criterion"], default=None)
+        est.best_validation_score_ = None if best is None else float(best[key])
     elif not partial:
         est.validation_scores_ = None
         est.best_validation_score_ = None

@@ -13,7 +13,9 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring
 
 from . import _encoding as enc
 from ._balance import resolve_balance
@@ -206,17 +208,138 @@ class _TrainingMixin:
             )
 
     # ---------------------------------------------------------------- run
-    def _train_refit(self, X, y_enc, sample_weight, device, seed):
+    def _train_members(self, X, y_enc, sample_weight, device, seed, first, partial):
+        """Train the ``n_members`` networks of one call, one after the other.
+
+        Member ``m`` draws its own seed (member 0 the call's, so that one
+        member is exactly a single network) and, with early stopping, holds
+        out its own validation split (:func:`skscor._encoding.member_splits`:
+        disjoint stratified slices, the folds of a k-fold when
+        ``validation_fraction = 1 / n_members``). A warm start or
+        ``partial_fit`` continues each member on all rows. Warnings of the
+        members are issued once each, after the last member.
+        """
+        k = int(self.n_members)
+        if not first:
+            members = list(self.__dict__.get("members_") or [self.net_])
+            if len(members) != k:
+                raise ValueError(
+                    f"A warm start (warm_start=True or partial_fit) keeps the "
+                    f"{len(members)} fitted member network(s), but n_members={k}; "
+                    "refit with warm_start=False."
+                )
+        validate = self.early_stopping in (True, "refit") and not partial
+        splits = (
+            enc.member_splits(y_enc, self.validation_fraction, k, seed)
+            if validate
+            else [None] * k
+        )
+        refit = self.early_stopping == "refit" and first and not partial
+        nets, runs, caught = [], [], []
+        for m in range(k):
+            member_seed = seed if m == 0 else _member_seed(seed, m)
+            if not first:
+                self.net_ = members[m]
+            torch.manual_seed(member_seed)
+            with warnings.catch_warnings(record=k > 1) as record:
+                if k > 1:
+                    warnings.simplefilter("always")
+                if refit:
+                    self._train_refit(
+                        X, y_enc, sample_weight, device, member_seed, splits[m]
+                    )
+                else:
+                    self._train(
+                        X,
+                        y_enc,
+                        sample_weight,
+                        device,
+                        member_seed,
+                        first,
+                        partial,
+                        split=splits[m],
+                    )
+            caught.extend(record or ())
+            nets.append(self.net_)
+            self.net_.kept_prior = self.class_prior_
+            runs.append({a: v for a, v in vars(self).items() if a.endswith("_")})
+            runs[-1]["_eval"] = self._last_eval
+            if self.stop_reason_ == "interrupted":
+                break
+        del self._last_eval
+        self.members_ = nets
+        if k > 1:
+            # A refit's members end on all rows: no out-of-fold rows to report.
+            self._combine_members(runs, X, y_enc, seed, validate and not refit)
+        seen = set()
+        for w in caught:
+            key = (w.category, str(w.message))
+            if key not in seen:
+                seen.add(key)
+                warnings.warn(w.message, w.category, stacklevel=4)
+
+    def _combine_members(self, runs, X, y_enc, seed, validate):
+        """The fitted state of an ensemble from its members' runs."""
+        first = runs[0]
+        for attr in ("loss_curve_", "best_loss_", "validation_scores_"):
+            if attr in first:  # partial_fit keeps its earlier validation scores
+                setattr(self, attr, first[attr])
+        self.net_ = self.members_[0]
+        self.switch_epoch_ = first["switch_epoch_"]
+        self.class_prior_ = first["class_prior_"]
+        self.n_iter_ = max(run["n_iter_"] for run in runs)
+        reasons = [run["stop_reason_"] for run in runs]
+        for reason in ("interrupted", "max_iter", "refit"):
+            if reason in reasons:
+                self.stop_reason_ = reason
+                break
+        else:
+            self.stop_reason_ = reasons[0]
+        if validate:
+            # Out-of-fold decisions: each held-out row predicted by the
+            # members that did not train on it (probabilities averaged).
+            n, c = len(y_enc), self.n_classes_
+            proba = np.zeros((n, c))
+            hits = np.zeros(n)
+            for run in runs:
+                rows, logits = run["_eval"]
+                z = logits - logits.max(axis=1, keepdims=True)
+                p = np.exp(z)
+                proba[rows] += p / p.sum(axis=1, keepdims=True)
+                hits[rows] += 1
+            rows = np.flatnonzero(hits)
+            pred = np.argmax(proba[rows], axis=1)
+            true = y_enc[rows]
+            recalls = [np.mean(pred[true == j] == j) for j in np.unique(true)]
+            self.best_validation_score_ = float(np.mean(recalls))
+            on = (
+                f"out-of-fold predictions of the {len(rows)} rows held out by the "
+                f"{len(runs)} members' early-stopping validation splits"
+            )
+        else:
+            rows = self._report_sample(len(y_enc), seed)
+            pred = np.argmax(self._forward(X[rows]), axis=1)
+            true = y_enc[rows]
+            # early_stopping='refit': the first member's selection run
+            if "best_validation_score_" in first:
+                self.best_validation_score_ = first["best_validation_score_"]
+            on = (
+                f"{len(rows)} of the {len(y_enc)} training rows of the last call "
+                "(training rows: use skscor.metrics.class_disparity on held-out "
+                "data for an estimate of generalization)"
+            )
+        set_report_rows(self, true, pred, on=on)
+
+    def _train_refit(self, X, y_enc, sample_weight, device, seed, split):
         """``early_stopping='refit'``: choose the epoch count, then use every row.
 
-        A selection run holds out ``validation_fraction`` of the rows and
-        stops on the class-balanced validation loss (as
-        ``early_stopping=True``); a second run from the same initial weights
-        then trains on all rows for the epoch count of the best validation
-        epoch, so no row is lost to the selection.
+        A selection run holds out ``split`` and stops on the class-balanced
+        validation loss (as ``early_stopping=True``); a second run from the
+        same initial weights then trains on all rows for the epoch count of
+        the best validation epoch, so no row is lost to the selection.
         """
-        self._train(X, y_enc, sample_weight, device, seed, True, False, validate=True)
-        losses = [row["valid_loss"] for row in self.net_.history]
+        self._train(X, y_enc, sample_weight, device, seed, True, False, split=split)
+        losses = [row["valid_criterion"] for row in self.net_.history]
         best = int(np.argmin(losses)) + 1
         scores = (self.validation_scores_, self.best_validation_score_)
         del self.net_
@@ -235,7 +358,7 @@ class _TrainingMixin:
         first,
         partial,
         *,
-        validate=None,
+        split=None,
         budget=None,
     ):
         request = self._class_weight_request(self.class_counts_)
@@ -258,16 +381,13 @@ class _TrainingMixin:
             else torch.as_tensor(sw, dtype=torch.float32, device=device)
         )
         data, valid = _TensorData(Xt, yt, wt), None
-        # validate: the selection run of early_stopping='refit'; budget: its
-        # refit, a fixed number of epochs on every row (no stopping rule).
-        if validate is None:
-            validate = self.early_stopping is True and budget is None
-        use_validation = validate and not partial
+        # split: this member's (train, validation) rows for early stopping;
+        # budget: the refit of early_stopping='refit', a fixed number of
+        # epochs on every row (no stopping rule).
+        use_validation = split is not None
         eval_rows = None
         if use_validation:
-            train_idx, valid_idx = enc.validation_split(
-                y_enc, self.validation_fraction, seed
-            )
+            train_idx, valid_idx = split
             data, valid = data.subset(train_idx), data.subset(valid_idx)
             eval_rows = valid_idx
         if first:
@@ -306,6 +426,9 @@ class _TrainingMixin:
                 plan=plan,
                 stopper=stopper,
                 hooks=hooks,
+                select=(
+                    None if valid is None else self._selection_score(y_enc[valid_idx])
+                ),
             )
             kept = len(net.history) - 1
             if stopper is not None and stopper.best_state is not None:
@@ -321,6 +444,7 @@ class _TrainingMixin:
             if eval_rows is None:
                 eval_rows = self._report_sample(len(y_enc), seed)
             logits = self._check_finite(X[eval_rows])
+        self._last_eval = (eval_rows, logits)
         set_fitted_state(
             self,
             net,
@@ -359,6 +483,21 @@ class _TrainingMixin:
             logits,
             epochs_before,
         )
+
+    def _selection_score(self, y_valid):
+        """``scoring`` as a function of the validation logits (None: the
+        class-balanced validation loss chooses)."""
+        if self.scoring is None:
+            return None
+        scorer = check_scoring(self, scoring=self.scoring)
+        labels = self.classes_[y_valid]
+        rows = np.arange(len(y_valid)).reshape(-1, 1)
+
+        def score(logits):
+            held = _HeldOutPredictions(self.classes_, logits.double().cpu().numpy())
+            return scorer(held, rows, labels)
+
+        return score
 
     def _switch_epoch(self, plan, done, epochs_before, partial):
         """History index of the first final-phase epoch (None: not reached)."""
@@ -429,6 +568,47 @@ class _TrainingMixin:
                 stacklevel=5,
             )
         warn_if_collapsed(self, y_enc[rows], logits)
+
+
+class _HeldOutPredictions(ClassifierMixin, BaseEstimator):
+    """The decisions of one epoch on the validation rows, as a fitted classifier.
+
+    A scikit-learn scorer calls ``predict``, ``predict_proba`` or
+    ``decision_function`` of an estimator on ``X``; here ``X`` holds the row
+    indices of the validation split, so any scorer (or a callable with the
+    scorer signature) judges the epoch's decisions.
+    """
+
+    def __init__(self, classes, logits):
+        self.classes = classes
+        self.logits = logits
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    @property
+    def classes_(self):
+        return self.classes
+
+    def _rows(self, X):
+        return self.logits[np.asarray(X, dtype=np.int64).ravel()]
+
+    def decision_function(self, X):
+        z = self._rows(X)
+        return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
+
+    def predict_proba(self, X):
+        z = self._rows(X)
+        z = np.exp(z - z.max(axis=1, keepdims=True))
+        return z / z.sum(axis=1, keepdims=True)
+
+    def predict(self, X):
+        return self.classes[np.argmax(self._rows(X), axis=1)]
+
+
+def _member_seed(seed, m):
+    """The seed of ensemble member ``m`` > 0, derived from the call's seed."""
+    return int(np.random.SeedSequence([seed, m]).generate_state(1)[0])
 
 
 def _available_memory(device):

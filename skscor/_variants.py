@@ -127,6 +127,31 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {"early_stopping": "refit"},
         "SCoR at its defaults; the epoch count chosen on a 10% validation "
         "split, then a refit on every row", "recommended"),
+    "scor+ens5": Variant(
+        SCoRClassifier,
+        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.2},
+        "SCoR at its defaults, five early-stopped members cross-fitted on the "
+        "folds of a stratified 5-fold, probabilities averaged", "recommended"),
+    "scor+ens5-10": Variant(
+        SCoRClassifier,
+        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.1},
+        "SCoR at its defaults, five early-stopped members each holding out a "
+        "disjoint 10% slice, probabilities averaged", "recommended"),
+    "focal+ens5": Variant(
+        FocalClassifier,
+        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.2},
+        "focal at its defaults, five early-stopped members cross-fitted",
+        "recommended"),
+    "sam+ens5": Variant(
+        SAMClassifier,
+        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.2},
+        "SAM at its defaults, five early-stopped members cross-fitted",
+        "recommended"),
+    "mr2+ens5": Variant(
+        MR2Classifier,
+        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.2},
+        "MR2 at its defaults, five early-stopped members cross-fitted",
+        "recommended"),
     "scor+ls": Variant(
         SCoRClassifier, {"label_smoothing": 0.1},
         "SCoR+LS (label smoothing 0.1) with the defaults' class weights",

@@ -300,7 +300,7 @@ def test_early_stopping(data):
     assert clf.n_iter_ < 200
     assert len(clf.validation_scores_) == clf.n_iter_
     # the balanced accuracy of the restored epoch: lowest validation loss
-    best = int(np.argmin(clf.net_.history[:, "valid_loss"]))
+    best = int(np.argmin(clf.net_.history[:, "valid_criterion"]))
     assert clf.best_validation_score_ == clf.validation_scores_[best]
     assert all(0 <= s <= 1 for s in clf.validation_scores_)
 

@@ -274,7 +274,7 @@ def test_kept_epoch_before_drw_is_scored_with_its_own_prior(noisy):
         logit_adjustment="post-hoc",
         random_state=2,
     ).fit(X, y)
-    kept = int(np.argmin(clf.net_.history[:, "valid_loss"]))
+    kept = int(np.argmin(clf.net_.history[:, "valid_criterion"]))
     assert kept < clf.switch_epoch_  # the case of the issue
     # predictions reproduce the recorded validation score (0.2: 0.333 vs 0.383)
     assert clf.disparity_report_.balanced_accuracy == pytest.approx(
@@ -525,7 +525,7 @@ def test_refit_trains_every_row_for_the_selected_epoch_count(noisy, max_iter):
     X, y = noisy
     kw = {"hidden_layer_sizes": (16,), "learning_rate_init": 1e-2, "random_state": 0}
     es = SCoRClassifier(early_stopping=True, max_iter=max_iter, **kw).fit(X, y)
-    best = int(np.argmin(es.net_.history[:, "valid_loss"])) + 1
+    best = int(np.argmin(es.net_.history[:, "valid_criterion"])) + 1
     refit = SCoRClassifier(early_stopping="refit", max_iter=max_iter, **kw)
     if max_iter == 200:
         with warnings.catch_warnings():

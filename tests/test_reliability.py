@@ -385,6 +385,8 @@ BAD_PARAMS = {
     "warmup_epochs": [-1, 1.5],
     "logit_adjustment": ["prior", "posthoc"],
     "tau": [-1.0, float("nan")],
+    "output_prior": ["uniform", "frequencies"],
+    "n_members": [0, 2.5, "5"],
     "n_threads": [0, "many"],
     "weight_decay": [-1.0],
     "momentum": [1.5],

@@ -9,8 +9,8 @@ import torch
 
 
 @contextlib.contextmanager
-def eval_mode(module: torch.nn.Module):
-    """Put ``module`` in eval mode for the block, then restore its training flag.
+def eval_mode(*modules: torch.nn.Module):
+    """Put ``modules`` in eval mode for the block, then restore their training flags.
 
     Examples
     --------
@@ -25,10 +25,11 @@ def eval_mode(module: torch.nn.Module):
     """
     # Every submodule's own flag: a model in train mode with a frozen (eval)
     # submodule must come back exactly as it was.
-    flags = [(m, m.training) for m in module.modules()]
-    module.eval()
+    flags = [(m, m.training) for module in modules for m in module.modules()]
+    for module in modules:
+        module.eval()
     try:
-        yield module
+        yield modules[0] if len(modules) == 1 else modules
     finally:
         for m, flag in flags:
             m.training = flag
