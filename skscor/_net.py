@@ -169,6 +169,7 @@ class _SkNet(NeuralNet):
         stopper=None,
         hooks=(),
         select=None,
+        valid_weight=None,
     ):
         """Train for up to ``epochs`` epochs; return ``(n_completed, interrupted)``.
 
@@ -183,7 +184,8 @@ class _SkNet(NeuralNet):
         class-balanced validation loss, or ``-select(y, logits)`` when
         ``select`` (a score of the held-out labels and decision logits,
         higher is better, e.g. a scikit-learn scorer) is given; its value is
-        recorded as ``valid_score``.
+        recorded as ``valid_score``. ``valid_weight`` weighs the classes'
+        mean validation losses (None: equally, the balanced log-loss).
         """
         module = self.module_
         device = train.X.device
@@ -237,7 +239,7 @@ class _SkNet(NeuralNet):
                 score = vloss = None
                 if valid is not None:
                     score, vloss, logits = self.validation_scores(
-                        valid, self.decision_shift
+                        valid, self.decision_shift, valid_weight
                     )
                     module.train()
                     row["valid_bacc"], row["valid_loss"] = score, vloss
@@ -270,13 +272,13 @@ class _SkNet(NeuralNet):
         return done, interrupted
 
     @torch.no_grad()
-    def validation_scores(self, valid, shift=None):
+    def validation_scores(self, valid, shift=None, class_weight=None):
         """Balanced accuracy, class-balanced cross-entropy and the logits.
 
         The logits are the decision rule's (``decision_logits``, plus
         ``shift``: the post-hoc logit adjustment); the loss is the mean over
         the classes present of their rows' mean cross-entropy (balanced
-        log-loss).
+        log-loss), weighted by ``class_weight`` when given.
         """
         crit, k = self.criterion_, None
         preds, losses, outs = [], [], []
@@ -301,7 +303,13 @@ class _SkNet(NeuralNet):
         bacc = (hits[present].double() / n).mean()
         per_class = torch.zeros(k, dtype=torch.float64, device=true.device)
         per_class.index_add_(0, true, torch.cat(losses).double())
-        vloss = (per_class[present] / n).mean()
+        mean_loss = per_class[present] / n
+        if class_weight is None:
+            vloss = mean_loss.mean()
+        else:
+            v = torch.as_tensor(class_weight, dtype=torch.float64, device=n.device)
+            v = v[present]
+            vloss = (v * mean_loss).sum() / v.sum()
         return float(bacc), float(vloss), torch.cat(outs)
 
     def _feature_hook(self):

@@ -241,6 +241,8 @@ class _TrainingMixin:
             if not first:
                 self.net_ = members[m]
             torch.manual_seed(member_seed)
+            if self.verbose and k > 1:
+                print(f"member {m + 1} of {k}")
             with warnings.catch_warnings(record=k > 1) as record:
                 if k > 1:
                     warnings.simplefilter("always")
@@ -429,6 +431,7 @@ class _TrainingMixin:
                 select=(
                     None if valid is None else self._selection_score(y_enc[valid_idx])
                 ),
+                valid_weight=_selection_weight(balance),
             )
             kept = len(net.history) - 1
             if stopper is not None and stopper.best_state is not None:
@@ -604,6 +607,22 @@ class _HeldOutPredictions(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.classes[np.argmax(self._rows(X), axis=1)]
+
+
+def _selection_weight(balance):
+    """Per-class weights of the validation loss that chooses the kept epoch.
+
+    Without class weights, None: every class counts the same (the balanced
+    log-loss, made for imbalance). With class weights (the final phase's,
+    for DRW), each class as much as it weighs in the training loss, its
+    weight times its mass: equal for 'balanced', and a user's
+    ``class_weight={0: 1000, 1: 1}`` is honoured by the selection too.
+    """
+    final = balance.final
+    if not final.weighted:
+        return None
+    # The prior the loss trains under is class mass times weight, normalized.
+    return final.prior
 
 
 def _member_seed(seed, m):

@@ -82,6 +82,12 @@ class Variant:
         return f"{self.estimator.__name__}({args})"
 
 
+#: The training of 0.2's defaults: one network, no held-out split, the last
+#: epoch of the training-loss stopping rule.
+SINGLE = MappingProxyType(
+    {"n_members": 1, "early_stopping": False, "learning_rate_init": 1e-3}
+)
+
 # fmt: off
 VARIANTS: dict[str, Variant] = {
     # class_weight spelled out where the name says which weighting ('ce' is
@@ -99,6 +105,10 @@ VARIANTS: dict[str, Variant] = {
     "focal": Variant(
         FocalClassifier, {},
         "focal loss at its defaults", "recommended"),
+    "focal+single": Variant(
+        FocalClassifier, SINGLE,
+        "focal loss as 0.2 shipped it: one network, the last epoch of "
+        "the training-loss stopping rule", "baseline"),
     "focal-paper": Variant(
         FocalClassifier, {"gamma": 2.0, "class_weight": None},
         "focal loss as in its paper: gamma=2, no class weights (the paper's "
@@ -119,39 +129,31 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {"class_weight": None, "logit_adjustment": "post-hoc"},
         "SCoR unweighted, with the post-hoc logit adjustment of its decisions",
         "recommended"),
+    "scor+single": Variant(
+        SCoRClassifier, SINGLE,
+        "SCoR as 0.2 shipped it: one network, no held-out split, the last "
+        "epoch of the training-loss stopping rule (learning rate 1e-3)",
+        "baseline"),
     "scor+es": Variant(
-        SCoRClassifier, {"early_stopping": True},
-        "SCoR at its defaults with early stopping on a 10% validation split",
+        SCoRClassifier, {"n_members": 1, "validation_fraction": 0.1},
+        "SCoR with one early-stopped network on a 10% validation split",
         "recommended"),
     "scor+refit": Variant(
-        SCoRClassifier, {"early_stopping": "refit"},
-        "SCoR at its defaults; the epoch count chosen on a 10% validation "
+        SCoRClassifier,
+        {"n_members": 1, "early_stopping": "refit", "validation_fraction": 0.1},
+        "SCoR with one network; the epoch count chosen on a 10% validation "
         "split, then a refit on every row", "recommended"),
-    "scor+ens5": Variant(
-        SCoRClassifier,
-        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.2},
-        "SCoR at its defaults, five early-stopped members cross-fitted on the "
-        "folds of a stratified 5-fold, probabilities averaged", "recommended"),
-    "scor+ens5-10": Variant(
-        SCoRClassifier,
-        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.1},
-        "SCoR at its defaults, five early-stopped members each holding out a "
-        "disjoint 10% slice, probabilities averaged", "recommended"),
-    "focal+ens5": Variant(
-        FocalClassifier,
-        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.2},
-        "focal at its defaults, five early-stopped members cross-fitted",
-        "recommended"),
-    "sam+ens5": Variant(
-        SAMClassifier,
-        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.2},
-        "SAM at its defaults, five early-stopped members cross-fitted",
-        "recommended"),
-    "mr2+ens5": Variant(
-        MR2Classifier,
-        {"n_members": 5, "early_stopping": True, "validation_fraction": 0.2},
-        "MR2 at its defaults, five early-stopped members cross-fitted",
-        "recommended"),
+    "scor+3members": Variant(
+        SCoRClassifier, {"n_members": 3},
+        "SCoR with three early-stopped members (disjoint 20% validation "
+        "slices) instead of five", "recommended"),
+    "scor+unweighted-balanced": Variant(
+        SCoRClassifier, {"class_weight": None, "output_prior": "balanced"},
+        "SCoR trained unweighted; probabilities and decisions under a uniform "
+        "prior (each member's post-hoc logit adjustment)", "recommended"),
+    "scor+wide": Variant(
+        SCoRClassifier, {"hidden_layer_sizes": (256, 256)},
+        "SCoR with two hidden layers of 256 units", "recommended"),
     "scor+ls": Variant(
         SCoRClassifier, {"label_smoothing": 0.1},
         "SCoR+LS (label smoothing 0.1) with the defaults' class weights",
@@ -159,6 +161,10 @@ VARIANTS: dict[str, Variant] = {
     "sam": Variant(
         SAMClassifier, {},
         "SAM at its defaults", "recommended"),
+    "sam+single": Variant(
+        SAMClassifier, SINGLE,
+        "SAM as 0.2 shipped it: one network, the last epoch of "
+        "the training-loss stopping rule", "baseline"),
     "sam+static": Variant(
         SAMClassifier, {"reweighting": None},
         "SAM with static class weights from the start (no DRW)", "recommended"),
@@ -181,6 +187,10 @@ VARIANTS: dict[str, Variant] = {
     "mr2": Variant(
         MR2Classifier, {},
         "MR2 at its defaults", "recommended"),
+    "mr2+single": Variant(
+        MR2Classifier, SINGLE,
+        "MR2 as 0.2 shipped it: one network, the last epoch of "
+        "the training-loss stopping rule", "baseline"),
     "mr2-paper": Variant(
         MR2Classifier, {"class_weight": None},
         "MR2 as in its paper: margins and representation term, no class "
@@ -238,11 +248,12 @@ FAST = MappingProxyType(
 )
 #: Method-specific behaviour on a few hundred rows.
 SMALL = MappingProxyType(
-    {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0}
+    {"hidden_layer_sizes": (16,), "max_iter": 10, "random_state": 0, **SINGLE}
 )
 #: Reliability tests: the smallest network that trains at all, two epochs.
 TINY = MappingProxyType(
     {
+        **SINGLE,
         "hidden_layer_sizes": (4,),
         "max_iter": 2,
         "random_state": 0,

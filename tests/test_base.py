@@ -13,10 +13,17 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from skscor import DivergenceError, SCoRClassifier
+from skscor._variants import SINGLE
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-FAST = {"hidden_layer_sizes": (16,), "max_iter": 30, "learning_rate_init": 1e-2}
+FAST = {
+    "hidden_layer_sizes": (16,),
+    "max_iter": 30,
+    "learning_rate_init": 1e-2,
+    "n_members": 1,
+    "early_stopping": False,
+}
 
 
 @pytest.fixture(scope="module")
@@ -292,6 +299,7 @@ def test_early_stopping(data):
         random_state=0,
         early_stopping=True,
         validation_fraction=0.25,
+        n_members=1,
         n_iter_no_change=3,
         hidden_layer_sizes=(16,),
         max_iter=200,
@@ -326,7 +334,7 @@ def test_convergence_warning_when_max_iter_reached(data):
 
 def test_verbose_prints_one_line_per_epoch(data, capsys):
     X, y = data
-    SCoRClassifier(random_state=0, max_iter=3, tol=0.0, verbose=1).fit(X, y)
+    SCoRClassifier(random_state=0, max_iter=3, tol=0.0, verbose=1, **SINGLE).fit(X, y)
     lines = capsys.readouterr().out.strip().splitlines()
     # One line per epoch, the last included, then why training stopped.
     assert len(lines) == 4

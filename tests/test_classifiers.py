@@ -228,7 +228,9 @@ def test_mr2_state_persists_and_pickles(data):
 
 def test_mr2_statistics_not_updated_by_prediction_or_validation(data):
     X, y = data
-    clf = MR2Classifier(early_stopping=True, validation_fraction=0.3, **SMALL).fit(X, y)
+    clf = MR2Classifier(
+        validation_fraction=0.3, **{**SMALL, "early_stopping": True}
+    ).fit(X, y)
     crit = clf.net_.criterion_
     n_train = len(y) - int(np.ceil(0.3 * len(y)))
     batches = int(np.ceil(n_train / min(200, n_train)))
@@ -288,7 +290,12 @@ def test_flat_grid_search_in_imblearn_pipeline(estimator, grid, data):
     pipe = Pipeline(
         [
             ("ros", RandomOverSampler(random_state=0)),
-            ("clf", estimator.set_params(**SMALL, learning_rate_init=1e-2)),
+            (
+                "clf",
+                estimator.set_params(
+                    **{**SMALL, "learning_rate_init": 1e-2},
+                ),
+            ),
         ]
     )
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
@@ -319,7 +326,7 @@ def test_reports_follow_partial_fit_and_validation(data):
     clf.partial_fit(X[y != 2], y[y != 2])
     assert not np.allclose(first, clf.spectral_report_.layers[0].singular_values)
     assert list(clf.disparity_report_.absent_labels) == [2]
-    es = SCoRClassifier(early_stopping=True, validation_fraction=0.25, **SMALL)
+    es = SCoRClassifier(validation_fraction=0.25, **{**SMALL, "early_stopping": True})
     es.fit(X, y)
     # measured on the held-out quarter of each class, not on the training rows
     expected = sum(round(0.25 * n_c) for n_c in np.bincount(y))

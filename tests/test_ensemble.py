@@ -14,7 +14,14 @@ from sklearn.metrics import balanced_accuracy_score
 from skscor import SAMClassifier, SCoRClassifier
 from skscor import _encoding as enc
 
-NET = {"hidden_layer_sizes": (16,), "learning_rate_init": 1e-2, "random_state": 0}
+NET = {
+    "hidden_layer_sizes": (16,),
+    "learning_rate_init": 1e-2,
+    "random_state": 0,
+    # each test asks for the members and the early stopping it is about
+    "n_members": 1,
+    "early_stopping": False,
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +36,9 @@ def data():
 def crossfit(data):
     X, y = data
     clf = SCoRClassifier(
-        n_members=3, early_stopping=True, validation_fraction=1 / 3, max_iter=60, **NET
+        validation_fraction=1 / 3,
+        max_iter=60,
+        **{**NET, "n_members": 3, "early_stopping": True},
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -86,7 +95,10 @@ def test_single_member_is_the_network(data):
 def test_proba_is_the_mean_of_the_members_probabilities(data, adjust):
     X, y = data
     clf = SCoRClassifier(
-        n_members=3, max_iter=8, class_weight=None, logit_adjustment=adjust, **NET
+        max_iter=8,
+        class_weight=None,
+        logit_adjustment=adjust,
+        **{**NET, "n_members": 3},
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # short, unweighted: may collapse
@@ -141,14 +153,18 @@ def test_early_stopping_takes_effect_per_member(data):
     X, y = data
     # converges early: every member stops before max_iter
     clf = SCoRClassifier(
-        n_members=2, early_stopping=True, n_iter_no_change=2, max_iter=300, **NET
+        n_iter_no_change=2,
+        max_iter=300,
+        **{**NET, "n_members": 2, "early_stopping": True},
     ).fit(X, y)
     assert all(len(net.history) < 300 for net in clf.members_)
     assert clf.stop_reason_ == "converged"
     # runs to max_iter: the reason says so, and the warning comes once
     with pytest.warns(ConvergenceWarning) as record:
         clf = SCoRClassifier(
-            n_members=3, early_stopping=True, n_iter_no_change=50, max_iter=4, **NET
+            n_iter_no_change=50,
+            max_iter=4,
+            **{**NET, "n_members": 3, "early_stopping": True},
         ).fit(X, y)
     assert clf.stop_reason_ == "max_iter"
     assert all(len(net.history) == 4 for net in clf.members_)
@@ -158,7 +174,9 @@ def test_early_stopping_takes_effect_per_member(data):
 def test_refit_members(data):
     X, y = data
     clf = SCoRClassifier(
-        n_members=2, early_stopping="refit", n_iter_no_change=2, max_iter=100, **NET
+        n_iter_no_change=2,
+        max_iter=100,
+        **{**NET, "n_members": 2, "early_stopping": "refit"},
     ).fit(X, y)
     assert clf.stop_reason_ == "refit"
     assert len(clf.members_) == 2
@@ -184,7 +202,7 @@ def test_warm_start_continues_every_member(data, crossfit):
 
 def test_partial_fit_trains_each_member(data):
     X, y = data
-    clf = SCoRClassifier(n_members=2, **NET)
+    clf = SCoRClassifier(**{**NET, "n_members": 2})
     clf.partial_fit(X, y, classes=[0, 1])
     clf.partial_fit(X, y)
     assert [len(net.history) for net in clf.members_] == [2, 2]
@@ -207,11 +225,11 @@ def test_save_load_weights_round_trip(data, crossfit):
     buf = io.BytesIO()
     crossfit.save_weights(buf)
     buf.seek(0)
-    new = SCoRClassifier(n_members=3, **NET).load_weights(buf)
+    new = SCoRClassifier(**{**NET, "n_members": 3}).load_weights(buf)
     np.testing.assert_allclose(new.predict_proba(X), crossfit.predict_proba(X))
     buf.seek(0)
     with pytest.raises(ValueError, match="n_members=3"):
-        SCoRClassifier(n_members=1, **NET).load_weights(buf)
+        SCoRClassifier(**{**NET, "n_members": 1}).load_weights(buf)
 
 
 def test_pickle_round_trip(data, crossfit):
@@ -224,11 +242,9 @@ def test_pickle_round_trip(data, crossfit):
 def test_sam_drw_members_keep_their_own_phase_prior(data):
     X, y = data
     clf = SAMClassifier(
-        n_members=2,
         logit_adjustment="post-hoc",
-        early_stopping=True,
         max_iter=12,
-        **NET,
+        **{**NET, "n_members": 2, "early_stopping": True},
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -310,7 +326,7 @@ def test_output_prior_applies_to_every_member(data):
 # ---------------------------------------------------------------- scoring
 def test_default_selection_is_the_balanced_log_loss(data):
     X, y = data
-    clf = SCoRClassifier(early_stopping=True, max_iter=20, **NET).fit(X, y)
+    clf = SCoRClassifier(max_iter=20, **{**NET, "early_stopping": True}).fit(X, y)
     for row in clf.net_.history:
         assert row["valid_criterion"] == row["valid_loss"]
         assert "valid_score" not in row
@@ -322,7 +338,11 @@ def test_scoring_chooses_the_kept_epoch(data, scoring):
 
     X, y = data
     clf = SCoRClassifier(
-        early_stopping=True, scoring=scoring, max_iter=25, n_iter_no_change=5, **NET
+        scoring=scoring,
+        max_iter=25,
+        n_iter_no_change=5,
+        validation_fraction=0.1,
+        **{**NET, "early_stopping": True},
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -346,9 +366,9 @@ def test_scoring_callable_and_bad_name(data):
 
     X, y = data
     minority = make_scorer(recall_score, pos_label=1)
-    clf = SCoRClassifier(early_stopping=True, scoring=minority, max_iter=10, **NET).fit(
-        X, y
-    )
+    clf = SCoRClassifier(
+        scoring=minority, max_iter=10, **{**NET, "early_stopping": True}
+    ).fit(X, y)
     assert all(0 <= s <= 1 for s in clf.validation_scores_)
     with pytest.raises(InvalidParameterError, match="scoring"):
         SCoRClassifier(scoring="no_such_scorer").fit(X, y)

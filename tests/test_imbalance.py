@@ -24,7 +24,14 @@ from skscor._schedules import TrainingPlan
 # the ConvergenceWarning assert it with pytest.warns.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-NET = {"hidden_layer_sizes": (16,), "random_state": 0, "learning_rate_init": 1e-2}
+# One network without a held-out split: the behaviour under test is the loss's.
+NET = {
+    "hidden_layer_sizes": (16,),
+    "random_state": 0,
+    "learning_rate_init": 1e-2,
+    "n_members": 1,
+    "early_stopping": False,
+}
 # tol=1e-3: the tolerance rule fires after ~65 epochs on ``easy`` (a fit that
 # converges early, long before 0.8 * max_iter).
 EARLY = {**NET, "tol": 1e-3}
@@ -187,7 +194,7 @@ def test_learning_rate_schedules_take_effect(easy, schedule):
 def test_early_stopping_restores_the_best_epoch(imbalanced):
     X, y = imbalanced
     clf = SCoRClassifier(
-        early_stopping=True, max_iter=60, n_iter_no_change=5, **NET
+        max_iter=60, n_iter_no_change=5, **{**NET, "early_stopping": True}
     ).fit(X, y)
     scores = clf.validation_scores_
     losses = clf.net_.history[:, "valid_criterion"]
@@ -206,17 +213,16 @@ def test_early_stopping_validates_the_post_hoc_decisions(imbalanced):
     # agrees with the restored epoch's recorded score.
     X, y = imbalanced
     clf = SCoRClassifier(
-        early_stopping=True,
         class_weight=None,
         logit_adjustment="post-hoc",
         max_iter=40,
-        **NET,
+        **{**NET, "early_stopping": True},
     ).fit(X, y)
     assert clf.disparity_report_.balanced_accuracy == pytest.approx(
         clf.best_validation_score_
     )
     plain = SCoRClassifier(
-        early_stopping=True, class_weight=None, max_iter=40, **NET
+        class_weight=None, max_iter=40, **{**NET, "early_stopping": True}
     ).fit(X, y)
     assert clf.validation_scores_ != plain.validation_scores_
 
@@ -243,7 +249,7 @@ def test_validation_split_without_a_class_warns():
     y[:1] = 1
     y[1:] = 0
     with pytest.warns(UserWarning, match="holds no sample of 1 of the 2 classes"):
-        SCoRClassifier(early_stopping=True, max_iter=3, **NET).fit(X, y)
+        SCoRClassifier(max_iter=3, **{**NET, "early_stopping": True}).fit(X, y)
 
 
 # ----------------------------------------------------- logit adjustment

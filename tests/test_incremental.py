@@ -24,6 +24,7 @@ from skscor import (
     SAMClassifier,
     SCoRClassifier,
 )
+from skscor._variants import SINGLE
 from skscor.exceptions import CollapseWarning
 from skscor.losses import BatchContext, MR2Loss, SCoRLoss
 
@@ -33,7 +34,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning"),
 ]
 
-SMALL = {"hidden_layer_sizes": (8,), "random_state": 0}
+SMALL = {"hidden_layer_sizes": (8,), "random_state": 0, **SINGLE}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,9 @@ def test_posthoc_never_favours_a_class_without_rows(noisy):
     X, y = noisy
     seen = y != 2
     clf = SCoRClassifier(
-        class_weight=None, logit_adjustment="post-hoc", learning_rate_init=1e-2, **SMALL
+        class_weight=None,
+        logit_adjustment="post-hoc",
+        **{**SMALL, "learning_rate_init": 1e-2},
     )
     for _ in range(5):
         clf.partial_fit(X[seen], y[seen], classes=[0, 1, 2])
@@ -70,7 +73,9 @@ def test_loss_offsets_follow_the_accumulated_counts(noisy):
     X, y = noisy
     seen = y != 2
     clf = SCoRClassifier(
-        class_weight=None, logit_adjustment="loss", learning_rate_init=1e-2, **SMALL
+        class_weight=None,
+        logit_adjustment="loss",
+        **{**SMALL, "learning_rate_init": 1e-2},
     )
     clf.partial_fit(X[seen], y[seen], classes=[0, 1, 2])
     for _ in range(3):
@@ -208,6 +213,8 @@ def test_drw_and_loss_adjustment_correct_once(noisy):
         max_iter=20,
         logit_adjustment="loss",
         random_state=0,
+        n_members=1,
+        early_stopping=False,  # the last epoch is after the switch
     ).fit(X, y)
     assert clf.switch_epoch_ is not None
     offset = clf.net_.criterion_.logit_offset.double().numpy()
@@ -272,7 +279,8 @@ def test_kept_epoch_before_drw_is_scored_with_its_own_prior(noisy):
         validation_fraction=0.3,
         n_iter_no_change=5,
         logit_adjustment="post-hoc",
-        random_state=2,
+        random_state=0,
+        n_members=1,
     ).fit(X, y)
     kept = int(np.argmin(clf.net_.history[:, "valid_criterion"]))
     assert kept < clf.switch_epoch_  # the case of the issue
@@ -438,8 +446,7 @@ def test_warmup_ramp_is_the_references_and_a_plateau_does_not_cut_it(noisy):
         warmup_epochs=5,
         max_iter=40,
         tol=10.0,  # every epoch is a plateau
-        learning_rate_init=1e-2,
-        **SMALL,
+        **{**SMALL, "learning_rate_init": 1e-2},
     ).fit(X, y)
     lr = clf.net_.history[:, "lr"]
     np.testing.assert_allclose(lr[:5], 1e-2 * np.arange(1, 6) / 5)
@@ -475,7 +482,7 @@ def test_disparity_report_says_which_rows(noisy):
     clf = SCoRClassifier(max_iter=2, **SMALL).fit(X, y)
     assert "training rows" in clf.disparity_report_.on
     assert "training rows" in repr(clf.disparity_report_)
-    es = SCoRClassifier(max_iter=2, early_stopping=True, **SMALL).fit(X, y)
+    es = SCoRClassifier(max_iter=2, **{**SMALL, "early_stopping": True}).fit(X, y)
     assert "validation split" in es.disparity_report_.on
 
 
@@ -523,10 +530,15 @@ def test_no_collapse_warning_from_the_warm_start_tests(noisy):
 @pytest.mark.parametrize("max_iter", [200, 6], ids=["stops-early", "to-max_iter"])
 def test_refit_trains_every_row_for_the_selected_epoch_count(noisy, max_iter):
     X, y = noisy
-    kw = {"hidden_layer_sizes": (16,), "learning_rate_init": 1e-2, "random_state": 0}
-    es = SCoRClassifier(early_stopping=True, max_iter=max_iter, **kw).fit(X, y)
+    kw = {
+        "hidden_layer_sizes": (16,),
+        "learning_rate_init": 1e-2,
+        "random_state": 0,
+        "n_members": 1,
+    }
+    es = SCoRClassifier(max_iter=max_iter, **{**kw, "early_stopping": True}).fit(X, y)
     best = int(np.argmin(es.net_.history[:, "valid_criterion"])) + 1
-    refit = SCoRClassifier(early_stopping="refit", max_iter=max_iter, **kw)
+    refit = SCoRClassifier(max_iter=max_iter, **{**kw, "early_stopping": "refit"})
     if max_iter == 200:
         with warnings.catch_warnings():
             warnings.simplefilter("error", ConvergenceWarning)  # budget chosen
