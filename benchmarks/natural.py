@@ -212,7 +212,7 @@ def full_proba(model, X, n_classes):
     return out
 
 
-def run_one(task, method, seed, split, overrides=None) -> dict:
+def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
     from sklearn.exceptions import ConvergenceWarning
 
     X_tr, y_tr, X_te, y_te = split
@@ -261,7 +261,7 @@ def run_one(task, method, seed, split, overrides=None) -> dict:
         issubclass(w.category, ConvergenceWarning) for w in caught
     )
     rec["warnings"] = sorted({w.category.__name__ for w in caught})
-    rec["version"] = source_version()
+    rec["version"] = version or source_version()
     return rec
 
 
@@ -269,6 +269,9 @@ def run(args) -> None:
     tasks = args.tasks
     methods = args.methods
     check_methods(methods)
+    # the checkout when this process imports skscor: the code every row runs
+    # (a later edit of the checkout does not reach a running process)
+    version = source_version()
     out = args.out
     done = set()
     if out.exists():
@@ -286,7 +289,7 @@ def run(args) -> None:
             split = split_task(task, seed, max_rows=args.max_rows)
             for method in todo:
                 ov = overrides if method not in PEERS else None
-                rec = run_one(task, method, seed, split, ov)
+                rec = run_one(task, method, seed, split, ov, version)
                 with out.open("a") as f:
                     f.write(json.dumps(rec) + "\n")
                 short = {
