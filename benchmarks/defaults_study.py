@@ -42,8 +42,8 @@ NETWORKS = (
     "scor+es",
     "scor+refit",
     "focal",
-    "sam+static",
     "sam",
+    "sam+drw",
     "mr2",
 )
 PEER_NAMES = ("hgb+balanced", "logreg+balanced", "balanced-rf")

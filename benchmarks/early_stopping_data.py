@@ -22,6 +22,7 @@ import torch
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
 from skscor import SCoRClassifier
+from skscor._variants import SINGLE
 from skscor.metrics import class_disparity
 
 from ._data import available_names, make_task
@@ -40,7 +41,8 @@ def run(path: Path, seeds: int, fraction: float) -> None:
                     rows, _ = next(split)
                 except ValueError:  # a class too small to stratify
                     rows, _ = next(ShuffleSplit(**kw).split(task.X_train))
-                clf = SCoRClassifier(random_state=seed)
+                # 0.2's default training: one network, no held-out split
+                clf = SCoRClassifier(random_state=seed, **SINGLE)
                 t0 = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")

@@ -188,13 +188,15 @@ def test_quality_patterns_select_in_registry_order(quality):
     names = quality.all_methods()
     assert names[: len(VARIANTS)] == list(VARIANTS)
     assert quality.select("sam+*,ce", names, "--methods") == [
-        "sam+static",
+        "sam+single",
+        "sam+drw",
         "sam+ldam+drw",
         "sam+vs",
         "ce",
     ]
     assert quality.select("*balanced", names, "--methods") == [
         "ce+balanced",
+        "scor+unweighted-balanced",
         "logreg+balanced",
         "hgb+balanced",
     ]

@@ -22,7 +22,8 @@ from skscor.utils._testing import blobs
 
 # One variant per estimator class at its defaults, plus SAM with LDAM and DRW
 # (margins from class counts, and the one expected failure of its own below).
-# FAST (small network, 60 epochs) keeps the ~50 checks per estimator quick and
+# FAST (small network, 60 epochs, two early-stopped members) keeps the ~50
+# checks per estimator quick, runs the defaults' ensemble path, and
 # still passes check_classifiers_train's accuracy threshold.
 NAMES = ["scor", "focal", "sam", "sam+ldam+drw", "mr2"]
 ESTIMATORS = [build(name, **FAST) for name in NAMES]

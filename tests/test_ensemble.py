@@ -242,6 +242,7 @@ def test_pickle_round_trip(data, crossfit):
 def test_sam_drw_members_keep_their_own_phase_prior(data):
     X, y = data
     clf = SAMClassifier(
+        reweighting="drw",
         logit_adjustment="post-hoc",
         max_iter=12,
         **{**NET, "n_members": 2, "early_stopping": True},

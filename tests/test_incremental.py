@@ -208,6 +208,7 @@ def test_warm_start_refuses_a_new_architecture(noisy):
 def test_drw_and_loss_adjustment_correct_once(noisy):
     X, y = noisy
     clf = SAMClassifier(
+        reweighting="drw",
         hidden_layer_sizes=(16,),
         learning_rate_init=1e-2,
         max_iter=20,
@@ -272,6 +273,7 @@ def test_offset_reaches_the_data_term_only():
 def test_kept_epoch_before_drw_is_scored_with_its_own_prior(noisy):
     X, y = noisy
     clf = SAMClassifier(
+        reweighting="drw",
         hidden_layer_sizes=(16,),
         learning_rate_init=1e-2,
         max_iter=40,
@@ -304,7 +306,7 @@ def test_partial_fit_past_a_cosine_budget_warns(noisy):
 
 def test_partial_fit_records_the_drw_switch(noisy):
     X, y = noisy
-    clf = SAMClassifier(max_iter=5, **SMALL)
+    clf = SAMClassifier(reweighting="drw", max_iter=5, **SMALL)
     for _ in range(3):
         clf.partial_fit(X, y, classes=[0, 1, 2])
     assert clf.switch_epoch_ is None

@@ -387,6 +387,7 @@ BAD_PARAMS = {
     "tau": [-1.0, float("nan")],
     "output_prior": ["uniform", "frequencies"],
     "n_members": [0, 2.5, "5"],
+    "scoring": ["no_such_scorer", 3],
     "n_threads": [0, "many"],
     "weight_decay": [-1.0],
     "momentum": [1.5],
