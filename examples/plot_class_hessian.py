@@ -61,6 +61,9 @@ def make(rho, seed):
         hidden_layer_sizes=(32,),
         max_iter=60,
         n_iter_no_change=60,  # train the full budget
+        # the paper's protocol: one network on every row, its last epoch
+        n_members=1,
+        early_stopping=False,
         batch_size=64,
         random_state=seed,
     )

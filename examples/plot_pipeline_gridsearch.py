@@ -65,6 +65,10 @@ common = {
     "max_iter": 30,
     "batch_size": 64,
     "class_weight": None,
+    # Behind SMOTE a held-out split would validate on synthetic rows: one
+    # network on every row (see the user guide's pitfalls).
+    "n_members": 1,
+    "early_stopping": False,
 }
 pipe = Pipeline(
     [
