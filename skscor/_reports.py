@@ -48,9 +48,12 @@ def set_fitted_state(est, net, *, use_validation, partial, since=0):
 def set_report_rows(est, y_true, y_pred, on):
     """Keep the rows the disparity report describes (encoded labels); reset the
     reports, which are computed on first access (:class:`_ReportsMixin`)."""
+    # The smallest integer type that holds the class codes: an ensemble's
+    # out-of-fold rows are every training row, kept in a pickled estimator.
+    dtype = np.min_scalar_type(max(len(getattr(est, "classes_", ())) - 1, 0))
     est._report_rows = (
-        np.asarray(y_true, dtype=np.int64),
-        np.asarray(y_pred, dtype=np.int64),
+        np.asarray(y_true).astype(dtype),
+        np.asarray(y_pred).astype(dtype),
         on,
     )
     est._report_cache = {}

@@ -134,7 +134,7 @@ def test_weights_only_save_and_load(data, tmp_path):
     with pytest.raises(ValueError, match="MR2Classifier"):
         SCoRClassifier(**SMALL).load_weights(path)
     with pytest.raises(ValueError, match="do not match"):
-        MR2Classifier(hidden_layer_sizes=(32,)).load_weights(path)
+        MR2Classifier(**{**SMALL, "hidden_layer_sizes": (32,)}).load_weights(path)
 
 
 def test_pickled_bytes_do_not_hold_training_data(data):
