@@ -412,6 +412,9 @@ def test_ldam_estimator_hessian_is_that_of_the_scaled_logits():
     clf = SAMClassifier(
         loss="ldam", hidden_layer_sizes=(4,), max_iter=10, learning_rate_init=0.05,
         random_state=0, preprocessing=None,
+        # one network: its decision function is the module's (an ensemble
+        # averages its members' probabilities; the Hessian is net_'s)
+        n_members=1, early_stopping=False,
     ).fit(X, y)  # fmt: skip
     module = clf.net_.module_
     with torch.no_grad():
