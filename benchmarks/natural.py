@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import traceback
@@ -256,7 +257,10 @@ def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
                 rec["n_iter"] = int(np.max(n_iter))
         except Exception as exc:  # noqa: BLE001 - recorded, the run goes on
             rec["error"] = f"{type(exc).__name__}: {exc}"[:2000]
-            rec["traceback"] = traceback.format_exc()[-4000:]
+            # file names only: a record names no path of the machine it ran on
+            rec["traceback"] = re.sub(
+                r'File "[^"]*/([^/"]+)"', r'File "\1"', traceback.format_exc()
+            )[-4000:]
     rec["n_convergence_warnings"] = sum(
         issubclass(w.category, ConvergenceWarning) for w in caught
     )
