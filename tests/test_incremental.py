@@ -319,7 +319,7 @@ def test_partial_fit_records_the_drw_switch(noisy):
 # ------------------------------------------------------ one validation entry
 def test_rules_are_checked_on_every_call_before_the_data(noisy):
     X, y = noisy
-    clf = SAMClassifier(max_iter=3, **SMALL)
+    clf = SAMClassifier(reweighting="drw", max_iter=3, **SMALL)
     clf.partial_fit(X, y, classes=[0, 1, 2])
     clf.set_params(class_weight=None)
     # a rule between parameters, raised before the (invalid) data is read
