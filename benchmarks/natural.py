@@ -237,7 +237,7 @@ def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
             proba = full_proba(model, X_te, n_classes)
             rec["predict_s"] = time.perf_counter() - t0
             rec.update(metrics(y_te, pred, proba, n_classes, rare))
-            if "output_prior" in getattr(model, "get_params", dict)():
+            if hasattr(model, "output_prior"):  # a skscor estimator
                 # The same fit answering for the training frequencies: a
                 # prediction-time choice, so no refit (keys prefixed prior_).
                 model.set_params(output_prior="training")

@@ -20,6 +20,7 @@ from sklearn.metrics import check_scoring
 from . import _encoding as enc
 from ._balance import resolve_balance
 from ._hooks import ClassBalance, OptimizerValues, Progress
+from ._inference import _softmax_
 from ._net import _Stopper, _TensorData
 from ._reports import REPORT_ROWS, set_fitted_state, set_report_rows, warn_if_collapsed
 from ._schedules import TrainingPlan
@@ -305,9 +306,9 @@ class _TrainingMixin:
             hits = np.zeros(n)
             for run in runs:
                 rows, logits = run["_eval"]
-                z = logits - logits.max(axis=1, keepdims=True)
-                p = np.exp(z)
-                proba[rows] += p / p.sum(axis=1, keepdims=True)
+                p = logits.copy()
+                _softmax_(p)
+                proba[rows] += p
                 hits[rows] += 1
             rows = np.flatnonzero(hits)
             pred = np.argmax(proba[rows], axis=1)
@@ -601,9 +602,9 @@ class _HeldOutPredictions(ClassifierMixin, BaseEstimator):
         return z[:, 1] - z[:, 0] if z.shape[1] == 2 else z
 
     def predict_proba(self, X):
-        z = self._rows(X)
-        z = np.exp(z - z.max(axis=1, keepdims=True))
-        return z / z.sum(axis=1, keepdims=True)
+        z = self._rows(X)  # a copy (fancy indexing): softmax in place
+        _softmax_(z)
+        return z
 
     def predict(self, X):
         return self.classes[np.argmax(self._rows(X), axis=1)]
