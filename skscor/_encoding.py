@@ -26,7 +26,8 @@ def check_float32_range(X: np.ndarray) -> None:
             raise ValueError(
                 "Input X contains a value too large for dtype('float32'), the "
                 f"precision the network computes in (largest magnitude {largest:.3g}"
-                "); scale the features, e.g. with StandardScaler."
+                "); keep preprocessing='robust' (the default), which scales it, "
+                "or scale the features first."
             )
 
 

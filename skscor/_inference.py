@@ -132,16 +132,18 @@ class _PredictMixin:
                 if value.is_floating_point() and not bool(torch.isfinite(value).all()):
                     raise DivergenceError(
                         f"Training diverged: the network's {name} ({key}) are not "
-                        "finite after the last step. Lower learning_rate_init or "
-                        "scale the features (e.g. StandardScaler)."
+                        "finite after the last step. Lower learning_rate_init; "
+                        "with preprocessing=None, scale the features (the "
+                        "default preprocessing='robust' does)."
                     )
         # This network alone: an ensemble's members are checked one by one.
         logits = self._forward(X, nets=[net])
         if not np.isfinite(logits).all():
             raise DivergenceError(
                 "Training diverged: the trained network's outputs (logits) on the "
-                "training data are not finite. Lower learning_rate_init or scale "
-                "the features (e.g. StandardScaler)."
+                "training data are not finite. Lower learning_rate_init; with "
+                "preprocessing=None, scale the features (the default "
+                "preprocessing='robust' does)."
             )
         return logits
 

@@ -140,8 +140,9 @@ class _SkNet(NeuralNet):
             return None
         return (
             f"The training loss {what} in epoch {epoch}. Training diverged: lower "
-            "learning_rate_init, scale the features (e.g. StandardScaler), or "
-            "check the input for extreme values."
+            "learning_rate_init or check the input for extreme values; with "
+            "preprocessing=None, scale the features (the default "
+            "preprocessing='robust' does)."
         )
 
     def _step(self, X, y, w):

