@@ -190,7 +190,7 @@ def hand_built(frame):
 
 
 def run_cost(args) -> str:
-    n = 20_000 if args.smoke else args.rows
+    n = min(args.rows, 20_000) if args.smoke else args.rows
     frame = make_frame(n, args.cols)
     frame_bytes = int(frame.memory_usage(deep=True).sum())
     numeric_bytes = int(frame.select_dtypes("number").memory_usage(deep=True).sum())

@@ -220,7 +220,7 @@ def test_quality_smoke_keel(quality_smoke):
 
 
 def test_preprocessing_cost_and_sparse_smoke():
-    out = _run("preprocessing", "cost", "sparse", "--rows", "4000", "--repeats", "1")
+    out = _run("preprocessing", "cost", "sparse", "--rows", "2000", "--repeats", "1")
     cost = _section(out, "## Cost on a large frame")
     assert "| TabularEncoder fit + transform |" in cost
     assert "ColumnTransformer fit_transform (hand-built)" in cost
