@@ -29,9 +29,11 @@ hidden_layer_sizes : array-like of int, default=(100,)
     momentum : float, default=0.9
         Momentum of 'sgd' (ignored by the other optimizers).
     batch_size : int or 'auto', default='auto'
-        Rows per mini-batch; 'auto' is ``min(200, n_samples)`` up to 6,400
-        rows (as MLPClassifier) and ``n_samples // 32`` above, at most 1,024
-        (about 32 steps per epoch on large data).
+        Rows per mini-batch; 'auto' is ``n_samples // 4`` within [64, 200]
+        below 800 rows (about 4 steps per epoch, so that the epoch budget
+        suffices on small data), ``min(200, n_samples)`` up to 6,400 rows (as
+        MLPClassifier) and ``n_samples // 32`` above, at most 1,024 (about 32
+        steps per epoch on large data).
     max_iter : int, default=200
         Maximum number of epochs of ``fit``.
     shuffle : bool, default=True

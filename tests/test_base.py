@@ -463,11 +463,28 @@ def test_imblearn_pipeline_grid_search_reproducible():
     assert set(a.best_params_) == set(grid)
 
 
-def test_iris_learns():
+def test_iris_learns_and_converges_at_the_defaults():
+    # raw iris at the defaults: under MLPClassifier's batch rule each member
+    # made one full-batch step per epoch and ran out of epochs (a
+    # ConvergenceWarning on every fit); 'auto' now takes about 4 steps
     X, y = load_iris(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
-    clf = SCoRClassifier(random_state=0, max_iter=100).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = SCoRClassifier(random_state=0, n_members=2).fit(X, y)
+    assert clf.stop_reason_ == "converged" and clf.n_iter_ < clf.max_iter
     assert clf.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize(
+    "n, size",
+    [(10, 10), (64, 64), (120, 64), (256, 64), (500, 125), (799, 199), (800, 200),
+     (6400, 200), (10000, 312), (32768, 1024), (10**6, 1024)],
+)  # fmt: skip
+def test_auto_batch_size_rule(n, size):
+    from skscor._encoding import resolve_batch_size
+
+    assert resolve_batch_size("auto", n) == size
+    assert resolve_batch_size(32, n) == 32
 
 
 @pytest.mark.cuda
