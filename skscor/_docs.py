@@ -81,9 +81,10 @@ hidden_layer_sizes : array-like of int, default=(100,)
         each member on all rows.
     scoring : str, callable or None, default=None
         What chooses the kept epoch (and stops) with ``early_stopping``.
-        ``None``: the class-balanced validation cross-entropy (balanced
-        log-loss: the mean over classes of each class's mean log-loss),
-        smooth where the balanced accuracy of a few minority rows jumps. Or
+        ``None``: the class-balanced validation loss (the mean over classes
+        of each class's mean loss): log-loss of the decision logits, or for
+        FocalClassifier its focal loss (``gamma``), smooth where the balanced
+        accuracy of a few minority rows jumps. Or
         any scikit-learn scorer name (``'balanced_accuracy'``,
         ``'roc_auc'``, ``'average_precision'``...) or scorer callable
         ``scorer(estimator, X, y)``, higher is better, judged on the held-out

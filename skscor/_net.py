@@ -17,7 +17,6 @@ import math
 import time
 
 import torch
-import torch.nn.functional as F
 from skorch import NeuralNet
 
 from .exceptions import DivergenceError
@@ -274,12 +273,13 @@ class _SkNet(NeuralNet):
 
     @torch.no_grad()
     def validation_scores(self, valid, shift=None, class_weight=None):
-        """Balanced accuracy, class-balanced cross-entropy and the logits.
+        """Balanced accuracy, class-balanced selection loss and the logits.
 
         The logits are the decision rule's (``decision_logits``, plus
         ``shift``: the post-hoc logit adjustment); the loss is the mean over
-        the classes present of their rows' mean cross-entropy (balanced
-        log-loss), weighted by ``class_weight`` when given.
+        the classes present of their rows' mean ``selection_loss`` (the
+        criterion's: cross-entropy, so balanced log-loss, or the focal loss),
+        weighted by ``class_weight`` when given.
         """
         crit, k = self.criterion_, None
         preds, losses, outs = [], [], []
@@ -295,7 +295,7 @@ class _SkNet(NeuralNet):
                 k = z.shape[1]
                 outs.append(z)
                 preds.append(z.argmax(1))
-                losses.append(F.cross_entropy(z, yb, reduction="none"))
+                losses.append(crit.selection_loss(z, yb))
         pred, true = torch.cat(preds), valid.y
         support = torch.bincount(true, minlength=k)
         hits = torch.bincount(true[pred == true], minlength=k)

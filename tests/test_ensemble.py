@@ -333,6 +333,39 @@ def test_default_selection_is_the_balanced_log_loss(data):
         assert "valid_score" not in row
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("estimator", ["scor", "focal"])
+def test_kept_epoch_minimises_the_balanced_selection_loss(data, estimator):
+    # from the definition: the mean over classes of each class's mean
+    # held-out loss, log-loss for SCoR, the focal loss (gamma, no alpha) for
+    # Focal; the restored epoch is the one with the lowest value
+    from skscor import FocalClassifier
+
+    X, y = data
+    params = {
+        **NET,
+        "early_stopping": True,
+        "max_iter": 25,
+        "validation_fraction": 0.25,
+    }
+    if estimator == "focal":
+        clf = FocalClassifier(gamma=2.0, **params).fit(X, y)
+    else:
+        clf = SCoRClassifier(**params).fit(X, y)
+    _, valid = enc.member_splits(y, 0.25, 1, enc.draw_seed(0))[0]
+    z = clf._forward(clf._network_input(X[valid]), nets=[clf.net_]).astype(np.float64)
+    logp = z - z.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    log_pt = logp[np.arange(len(valid)), y[valid]]
+    row = -log_pt
+    if estimator == "focal":
+        row = row * (1 - np.exp(log_pt)) ** 2.0
+    expected = np.mean([row[y[valid] == c].mean() for c in (0, 1)])
+    history = [r["valid_loss"] for r in clf.net_.history]
+    assert min(history) == pytest.approx(expected, rel=1e-4)
+    assert clf.net_.history[int(np.argmin(history))]["valid_loss"] == min(history)
+
+
 @pytest.mark.parametrize("scoring", ["balanced_accuracy", "roc_auc", "neg_log_loss"])
 def test_scoring_chooses_the_kept_epoch(data, scoring):
     from sklearn.metrics import get_scorer

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ._common import _check_reduction, _per_class_tensor
@@ -80,6 +81,17 @@ class Loss(nn.Module):
         super().__init__()
         _check_reduction(reduction)
         self.reduction = reduction
+
+    def selection_loss(self, logits: Tensor, target: Tensor) -> Tensor:
+        """Per-row loss that early stopping ranks epochs by (no reduction).
+
+        ``logits`` are the decision rule's. Cross-entropy (log-loss) here;
+        the estimator averages it per class and weighs the classes as its
+        training does. A loss whose minimiser is not calibrated log-loss
+        overrides it with its own data term (the focal loss), so that the kept
+        epoch is the one its own objective ranks best on held-out rows.
+        """
+        return F.cross_entropy(logits, target, reduction="none")
 
     def decision_logits(self, logits: Tensor) -> Tensor:
         """Map the module's outputs to the logits of the decision rule.
@@ -192,6 +204,11 @@ class ClassWeighted(nn.Module):
 
     def decision_logits(self, logits: Tensor) -> Tensor:
         return self.inner.decision_logits(logits)
+
+    def selection_loss(self, logits: Tensor, target: Tensor) -> Tensor:
+        # the inner loss's own rule; the class weights enter per class in the
+        # estimator's selection criterion, not per row here
+        return self.inner.selection_loss(logits, target)
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         if self._offset:
