@@ -477,6 +477,8 @@ def make_method(method, seed, X, estimator="scor"):
         return Encoded(seed, numeric="quantile")
     if method == "onehot-all":
         return None if numeric_only else Encoded(seed, max_onehot_levels=10**6)
+    if method == "onehot-16":
+        return None if numeric_only else Encoded(seed, max_onehot_levels=16)
     if method == "embed-all":
         return None if numeric_only else Encoded(seed, max_onehot_levels=2)
     if method == "hgb":
@@ -507,6 +509,7 @@ METHODS = [
     "robust",
     "quantile",
     "onehot-all",
+    "onehot-16",
     "embed-all",
     "hgb",
     "lgbm",
@@ -599,6 +602,7 @@ LEGEND = {
     "asks for",
     "quantile": "TabularEncoder(numeric='quantile'), then as 'robust'",
     "onehot-all": "TabularEncoder(max_onehot_levels=10**6): every categorical one-hot",
+    "onehot-16": "TabularEncoder(max_onehot_levels=16): one-hot up to 16 levels",
     "embed-all": "TabularEncoder(max_onehot_levels=2): every categorical with "
     "more than two levels embedded",
     "builtin": "the raw frame into the estimator at its defaults (its own "
