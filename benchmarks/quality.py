@@ -73,6 +73,8 @@ SMOKE = {
     "hgb_max_iter": 10,
     "hessian_samples": 16,
     "hessian_classes": 1,
+    # one network per variant: the smoke run checks the harness, not ensembles
+    "members": 1,
 }
 
 
@@ -88,6 +90,7 @@ def make_method(name, cfg, seed, epochs, batch):
     """A new, unfitted model of method ``name`` for one task and seed."""
     if name in PEERS:
         return PEERS[name][1](cfg, seed, epochs, batch)
+    members = {"n_members": cfg["members"]} if cfg.get("members") else {}
     return build(
         name,
         hidden_layer_sizes=cfg["hidden"],
@@ -95,6 +98,7 @@ def make_method(name, cfg, seed, epochs, batch):
         batch_size=batch,
         device="cpu",
         random_state=seed,
+        **members,
     )
 
 
