@@ -105,6 +105,9 @@ VARIANTS: dict[str, Variant] = {
     "focal": Variant(
         FocalClassifier, {},
         "focal loss at its defaults", "recommended"),
+    "focal+wide": Variant(
+        FocalClassifier, {"hidden_layer_sizes": (256, 256)},
+        "focal loss with two hidden layers of 256 units", "recommended"),
     "focal+single": Variant(
         FocalClassifier, SINGLE,
         "focal loss as 0.2 shipped it: one network, the last epoch of "
@@ -180,6 +183,9 @@ VARIANTS: dict[str, Variant] = {
          "learning_rate": "step", "warmup_epochs": 5},
         "the SAM imbalance paper's recipe: LDAM-DRW, step rho schedule, SGD "
         "(lr 0.1, weight decay 2e-4) with warm-up and step decay", "paper"),
+    "sam+wide": Variant(
+        SAMClassifier, {"hidden_layer_sizes": (256, 256)},
+        "SAM with two hidden layers of 256 units", "recommended"),
     "sam+vs": Variant(
         SAMClassifier, {"loss": "vs", "reweighting": "drw"},
         "SAM at its defaults (DRW on balanced weights) with the VS loss at its "
@@ -188,6 +194,9 @@ VARIANTS: dict[str, Variant] = {
     "mr2": Variant(
         MR2Classifier, {},
         "MR2 at its defaults", "recommended"),
+    "mr2+wide": Variant(
+        MR2Classifier, {"hidden_layer_sizes": (256, 256)},
+        "MR2 with two hidden layers of 256 units", "recommended"),
     "mr2+single": Variant(
         MR2Classifier, SINGLE,
         "MR2 as 0.2 shipped it: one network, the last epoch of "
