@@ -191,6 +191,7 @@ def test_quality_patterns_select_in_registry_order(quality):
         "sam+single",
         "sam+drw",
         "sam+ldam+drw",
+        "sam+wide",
         "sam+vs",
         "ce",
     ]
