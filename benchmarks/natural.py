@@ -252,6 +252,24 @@ def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
                     }
                 )
                 model.set_params(output_prior=None)
+                offsets = getattr(model, "decision_offsets_", None)
+                if offsets is not None:
+                    rec["decision_offsets"] = [float(b) for b in offsets]
+                if offsets is not None and np.any(offsets):
+                    # The same fit deciding by the plain argmax (keys
+                    # prefixed plain_): what the offsets changed.
+                    model.decision_offsets_ = np.zeros_like(offsets)
+                    pred_0 = np.asarray(model.predict(X_te)).astype(int)
+                    proba_0 = full_proba(model, X_te, n_classes)
+                    model.decision_offsets_ = offsets
+                    rec.update(
+                        {
+                            f"plain_{k}": v
+                            for k, v in metrics(
+                                y_te, pred_0, proba_0, n_classes, rare
+                            ).items()
+                        }
+                    )
             n_iter = getattr(model, "n_iter_", None)
             if n_iter is not None:  # LogisticRegression's is an array
                 rec["n_iter"] = int(np.max(n_iter))

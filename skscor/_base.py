@@ -91,6 +91,7 @@ class _BaseNetClassifier(
         "logit_adjustment": [StrOptions({"loss", "post-hoc"}), None],
         "tau": [Interval(Real, 0, None, closed="left")],
         "output_prior": [StrOptions({"balanced", "training"}), None],
+        "decision_offsets": [StrOptions({"auto"}), None],
         "module": [callable, None],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
         "n_threads": [
@@ -134,6 +135,7 @@ class _BaseNetClassifier(
         logit_adjustment=None,
         tau=1.0,
         output_prior=None,
+        decision_offsets="auto",
         module=None,
         device="auto",
         n_threads="auto",
@@ -165,6 +167,7 @@ class _BaseNetClassifier(
         self.logit_adjustment = logit_adjustment
         self.tau = tau
         self.output_prior = output_prior
+        self.decision_offsets = decision_offsets
         self.module = module
         self.device = device
         self.n_threads = n_threads

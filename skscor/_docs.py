@@ -119,6 +119,22 @@ hidden_layer_sizes : array-like of int, default=(100,)
         renormalized): calibrated to data drawn like the training rows, and
         ``predict`` then favours accuracy over the minority. A prediction-time
         choice: training and early stopping are unchanged.
+    decision_offsets : {'auto'} or None, default='auto'
+        Per-class offsets added to the default output's logits (so to the
+        log-probabilities; ``predict`` stays the argmax of ``predict_proba``),
+        stored in ``decision_offsets_``. 'auto': chosen after training on the
+        held-out rows of the members' early-stopping splits (each row
+        predicted by the members that did not train on it) to maximise
+        balanced accuracy plus worst-class recall, when every class has at
+        least 100 held-out rows; below that a recall is too noisy to tune on
+        and the offsets stay zero. The class-weighted argmax left the rarest
+        class's recall below the others' on most large imbalanced tasks; the
+        offsets lifted worst-class recall at about equal balanced accuracy
+        (benchmarks/README.md). Zero without held-out rows:
+        ``early_stopping=False`` or 'refit', and after ``partial_fit`` (its
+        networks have moved on from the rows they were chosen on). Not
+        applied under ``output_prior``, which asks for probabilities under a
+        stated prior. ``None``: no offsets.
     module : callable or None, default=None
         A ``torch.nn.Module`` class (or factory) called as
         ``module(n_features, n_classes)`` that returns logits. It must be
@@ -208,6 +224,9 @@ classes_ : ndarray of shape (n_classes,)
         may precede DRW's switch). ``logit_adjustment='post-hoc'`` subtracts
         ``tau * log(class_prior_)``; a class without training rows takes the
         largest prior of the others, so it is never favoured.
+    decision_offsets_ : ndarray of shape (n_classes,)
+        The offsets of ``decision_offsets`` added to the decision logits
+        (zeros when none were chosen).
     switch_epoch_ : int or None
         Epoch (0-based, counted over all calls) at which the final training
         phase started (DRW on, learning-rate decay, larger rho); ``None``

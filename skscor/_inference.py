@@ -89,7 +89,39 @@ class _PredictMixin:
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
-    def _posthoc_shift(self, prior=None):
+    def _decision_offsets(self):
+        """The offsets added to the averaged decision logits, or None.
+
+        ``decision_offsets_`` (chosen at fit, see ``decision_offsets``) under
+        the default output only: ``output_prior`` asks for probabilities under
+        a stated prior, which the offsets would move away from.
+        """
+        if getattr(self, "output_prior", None) is not None:
+            return None
+        offsets = self.__dict__.get("decision_offsets_")
+        if offsets is None or not np.any(offsets):
+            return None
+        return offsets
+
+    def _output_logits(self, logits, prior, *, shift=True, offset=True):
+        """The logits ``predict`` decides on, from trained decision logits.
+
+        ``shift``: one network's move to ``output_prior`` (under its kept
+        ``prior``); ``offset``: the decision offsets (of the averaged
+        output). ``_forward(output=False)`` gives the trained logits.
+        """
+        z = np.asarray(logits, dtype=np.float64)
+        target = getattr(self, "output_prior", None)
+        if shift and target is not None:
+            to = self._posthoc_shift(prior, target)
+            trained = self._posthoc_shift(prior, None)
+            z = z + (to - (0.0 if trained is None else trained))
+        offsets = self._decision_offsets() if offset else None
+        return z if offsets is None else z + offsets
+
+    _UNSET = object()
+
+    def _posthoc_shift(self, prior=None, target=_UNSET):
         """The shift added to the network's decision logits, or None.
 
         ``prior`` (default ``class_prior_``) is the prior the kept network
@@ -108,7 +140,8 @@ class _PredictMixin:
         shift = None
         if self.logit_adjustment == "post-hoc" and adjusted:
             shift = -self.tau * np.log(prior)
-        target = getattr(self, "output_prior", None)
+        if target is self._UNSET:
+            target = getattr(self, "output_prior", None)
         if target is None:
             return shift
         out = np.log(prior) * ((1.0 - self.tau) if adjusted else 1.0)
@@ -121,7 +154,8 @@ class _PredictMixin:
         """Raise DivergenceError unless the trained state and its logits are finite.
 
         The per-epoch loss check cannot see weights so large that the logits
-        overflow float32 while the loss stayed finite. Returns the logits of X.
+        overflow float32 while the loss stayed finite. Returns the trained
+        decision logits of X (``_forward(output=False)``).
         """
         net = self.net_
         for name, state in (
@@ -137,7 +171,7 @@ class _PredictMixin:
                         "default preprocessing='robust' does)."
                     )
         # This network alone: an ensemble's members are checked one by one.
-        logits = self._forward(X, nets=[net])
+        logits = self._forward(X, nets=[net], output=False)
         if not np.isfinite(logits).all():
             raise DivergenceError(
                 "Training diverged: the trained network's outputs (logits) on the "
@@ -154,7 +188,7 @@ class _PredictMixin:
             return self._forward(X, finish=finish, check=True)
 
     def _forward(
-        self, X: np.ndarray, *, finish=None, check=False, nets=None
+        self, X: np.ndarray, *, finish=None, check=False, nets=None, output=True
     ) -> np.ndarray:
         """Decision logits of validated rows, in bounded-memory batches, float64.
 
@@ -165,12 +199,21 @@ class _PredictMixin:
         rows of the output in place (the softmax of predict_proba): no
         temporary of the output's size, so the peak stays near the output
         itself (benchmarks/README.md). ``check`` refuses non-finite logits
-        before they are finished.
+        before they are finished. ``output=False`` gives the trained decision
+        logits (the post-hoc logit adjustment only): neither ``output_prior``
+        nor the decision offsets, which are chosen on them.
         """
         if nets is None:
             nets = self.__dict__.get("members_") or [self.net_]
         out = np.empty((X.shape[0], self.n_classes_), dtype=np.float64)
-        shifts = [self._posthoc_shift(getattr(net, "kept_prior", None)) for net in nets]
+        target = getattr(self, "output_prior", None) if output else None
+        shifts = [
+            self._posthoc_shift(getattr(net, "kept_prior", None), target)
+            for net in nets
+        ]
+        # Offsets move the averaged decision (not each member's): they were
+        # chosen on the members' held-out log-probabilities.
+        offsets = self._decision_offsets() if output else None
         modules = [net.module_ for net in nets]
         device = nets[0].device
         with eval_mode(*modules), torch.inference_mode():
@@ -194,6 +237,8 @@ class _PredictMixin:
                         np.logaddexp(block, z, out=block)
                 if len(nets) > 1:
                     block -= np.log(len(nets))
+                if offsets is not None:
+                    block += offsets
                 # Finite inputs far outside the training range can still
                 # overflow the float32 forward pass; NaN probabilities must not
                 # pass silently.

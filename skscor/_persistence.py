@@ -52,6 +52,7 @@ def save_weights(est, f):
         "loss_curve": list(est.loss_curve_),
         "class_weight": [float(w) for w in est.class_weight_],
         "class_prior": [float(p) for p in est.class_prior_],
+        "decision_offsets": [float(b) for b in est.decision_offsets_],
         # The input conditioning travels with the weights (plain data only).
         "preprocessor": (
             None if est.preprocessor_ is None else est.preprocessor_.get_state()
@@ -153,6 +154,11 @@ def load_weights(est, f):
         else:
             est.class_prior_ = resolve_balance(counts, est.class_weight_).main.prior
         net.kept_prior = est.class_prior_
+        # Files written before the offsets existed decided by the plain argmax.
+        est.decision_offsets_ = np.asarray(
+            payload.get("decision_offsets", np.zeros(len(est.classes_))),
+            dtype=np.float64,
+        )
         rows = payload.get("report_rows")
         loss_curve = [float(v) for v in payload["loss_curve"]]
     except BaseException as err:

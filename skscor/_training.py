@@ -19,6 +19,7 @@ from sklearn.metrics import check_scoring
 
 from . import _encoding as enc
 from ._balance import resolve_balance
+from ._decision import tune_offsets
 from ._hooks import ClassBalance, OptimizerValues, Progress
 from ._inference import _softmax_
 from ._net import _Stopper, _TensorData
@@ -33,6 +34,29 @@ from .utils._torch import eval_mode
 _BYTES_PER_PARAM = 16
 # Rows of one scoring pass (validation, the fit's final check, prediction).
 _SCORE_ROWS = 8192
+
+
+def _held_out_log_proba(runs, n, n_classes):
+    """Rows held out by the members and their averaged log-probabilities.
+
+    Each run's ``_eval`` holds its held-out rows and their trained decision
+    logits; a row held out by several members (``validation_fraction`` above
+    ``1 / n_members``) averages their probabilities. Returns ``(rows, logp)``
+    with ``logp`` of shape ``(n, n_classes)``, meaningful on ``rows``.
+    """
+    proba = np.zeros((n, n_classes))
+    hits = np.zeros(n)
+    for run in runs:
+        rows, logits = run["_eval"]
+        p = logits.copy()
+        _softmax_(p)
+        proba[rows] += p
+        hits[rows] += 1
+    rows = np.flatnonzero(hits)
+    logp = np.zeros((n, n_classes))
+    with np.errstate(divide="ignore"):
+        logp[rows] = np.log(proba[rows] / hits[rows, None])
+    return rows, logp
 
 
 class _TrainingMixin:
@@ -266,14 +290,28 @@ class _TrainingMixin:
             nets.append(self.net_)
             self.net_.kept_prior = self.class_prior_
             runs.append({a: v for a, v in vars(self).items() if a.endswith("_")})
-            runs[-1]["_eval"] = self._last_eval
+            runs[-1]["_eval"], runs[-1]["_on"] = self._last_eval
             if self.stop_reason_ == "interrupted":
                 break
         del self._last_eval
         self.members_ = nets
+        held_out = validate and not refit
+        # partial_fit trains on all rows and a refit's members end on them:
+        # no held-out rows to choose offsets on, so none are kept (earlier
+        # ones would describe networks that have moved on).
+        self.decision_offsets_ = np.zeros(self.n_classes_)
+        if held_out and self.decision_offsets == "auto":
+            rows, logp = _held_out_log_proba(runs, len(y_enc), self.n_classes_)
+            self.decision_offsets_ = tune_offsets(
+                logp[rows], y_enc[rows], self.n_classes_
+            )
         if k > 1:
             # A refit's members end on all rows: no out-of-fold rows to report.
-            self._combine_members(runs, X, y_enc, seed, validate and not refit)
+            self._combine_members(runs, X, y_enc, seed, held_out)
+        else:
+            rows, logits = runs[0]["_eval"]
+            pred = np.argmax(self._output_logits(logits, self.class_prior_), axis=1)
+            set_report_rows(self, y_enc[rows], pred, on=runs[0]["_on"])
         seen = set()
         for w in caught:
             key = (w.category, str(w.message))
@@ -301,20 +339,23 @@ class _TrainingMixin:
         if validate:
             # Out-of-fold decisions: each held-out row predicted by the
             # members that did not train on it (probabilities averaged).
-            n, c = len(y_enc), self.n_classes_
-            proba = np.zeros((n, c))
-            hits = np.zeros(n)
-            for run in runs:
-                rows, logits = run["_eval"]
-                p = logits.copy()
-                _softmax_(p)
-                proba[rows] += p
-                hits[rows] += 1
-            rows = np.flatnonzero(hits)
-            pred = np.argmax(proba[rows], axis=1)
+            # The members' own selection score: their averaged trained
+            # decisions, before output_prior or decision offsets.
+            rows, plain = _held_out_log_proba(runs, len(y_enc), self.n_classes_)
             true = y_enc[rows]
-            recalls = [np.mean(pred[true == j] == j) for j in np.unique(true)]
+            recalls = [
+                np.mean(np.argmax(plain[rows][true == j], axis=1) == j)
+                for j in np.unique(true)
+            ]
             self.best_validation_score_ = float(np.mean(recalls))
+            # The report: the decisions predict makes, as each member answers.
+            shifted = []
+            for run in runs:
+                r, z = run["_eval"]
+                z = self._output_logits(z, run["class_prior_"], offset=False)
+                shifted.append({"_eval": (r, z)})
+            logp = _held_out_log_proba(shifted, len(y_enc), self.n_classes_)[1]
+            pred = np.argmax(self._output_logits(logp[rows], None, shift=False), axis=1)
             on = (
                 f"out-of-fold predictions of the {len(rows)} rows held out by the "
                 f"{len(runs)} members' early-stopping validation splits"
@@ -448,7 +489,14 @@ class _TrainingMixin:
             if eval_rows is None:
                 eval_rows = self._report_sample(len(y_enc), seed)
             logits = self._check_finite(X[eval_rows])
-        self._last_eval = (eval_rows, logits)
+        on = (
+            f"the {len(eval_rows)} rows of the early-stopping validation split"
+            if use_validation
+            else f"{len(eval_rows)} of the {len(y_enc)} training rows of the "
+            "last call (training rows: use skscor.metrics.class_disparity "
+            "on held-out data for an estimate of generalization)"
+        )
+        self._last_eval = ((eval_rows, logits), on)
         set_fitted_state(
             self,
             net,
@@ -458,19 +506,6 @@ class _TrainingMixin:
         )
         self.switch_epoch_ = self._switch_epoch(plan, done, epochs_before, partial)
         self.stop_reason_ = self._stop_reason(plan, done, epochs, interrupted)
-        pred = np.argmax(logits, axis=1)
-        set_report_rows(
-            self,
-            y_enc[eval_rows],
-            pred,
-            on=(
-                f"the {len(eval_rows)} rows of the early-stopping validation split"
-                if use_validation
-                else f"{len(eval_rows)} of the {len(y_enc)} training rows of the "
-                "last call (training rows: use skscor.metrics.class_disparity "
-                "on held-out data for an estimate of generalization)"
-            ),
-        )
         if budget is not None and not interrupted:
             # The refit's budget was chosen on held-out rows: reaching it is
             # the point, not a failure to converge.
