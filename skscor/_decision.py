@@ -40,7 +40,7 @@ def _recalls_along(logits, y, counts, b, j, grid):
     """
     k = logits.shape[1]
     z = logits + b
-    zj = z[:, j].copy()
+    zj = logits[:, j]  # b[j] is what the grid replaces
     z[:, j] = -np.inf
     other = np.argmax(z, axis=1)
     d = z[np.arange(len(z)), other] - zj
