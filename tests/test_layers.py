@@ -28,6 +28,7 @@ LAYERS = {
     "_schedules": 5,
     "_hooks": 5,
     "_balance": 6,
+    "_decision": 6,
     "_encoding": 6,
     "_reports": 6,
     "losses": 7,

@@ -386,6 +386,7 @@ BAD_PARAMS = {
     "logit_adjustment": ["prior", "posthoc"],
     "tau": [-1.0, float("nan")],
     "output_prior": ["uniform", "frequencies"],
+    "decision_offsets": ["tuned", True],
     "n_members": [0, 2.5, "5"],
     "scoring": ["no_such_scorer", 3],
     "n_threads": [0, "many"],
