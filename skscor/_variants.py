@@ -154,6 +154,10 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {"class_weight": None, "output_prior": "balanced"},
         "SCoR trained unweighted; probabilities and decisions under a uniform "
         "prior (each member's post-hoc logit adjustment)", "recommended"),
+    "scor+unweighted-tuned": Variant(
+        SCoRClassifier, {"class_weight": None},
+        "SCoR trained unweighted; the decision moved by the offsets chosen on "
+        "the held-out rows (decision_offsets='auto')", "recommended"),
     "scor+wide": Variant(
         SCoRClassifier, {"hidden_layer_sizes": (256, 256)},
         "SCoR with two hidden layers of 256 units", "recommended"),
