@@ -150,6 +150,10 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {"n_members": 3},
         "SCoR with three early-stopped members (disjoint 20% validation "
         "slices) instead of five", "recommended"),
+    "scor+10members": Variant(
+        SCoRClassifier, {"n_members": 10, "validation_fraction": 0.1},
+        "SCoR with ten early-stopped members, each holding out its tenth of "
+        "every class (the folds of a stratified 10-fold)", "recommended"),
     "scor+unweighted-balanced": Variant(
         SCoRClassifier, {"class_weight": None, "output_prior": "balanced"},
         "SCoR trained unweighted; probabilities and decisions under a uniform "
