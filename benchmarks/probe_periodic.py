@@ -1,0 +1,80 @@
+"""Probe: periodic numerical embeddings (PLR-lite) in front of the default MLP.
+
+A measurement, not a feature: the default ``skscor.modules.MLP`` is replaced
+in this process by a subclass that embeds every dense input column ``x_j``
+(after the estimator's own conditioning: numeric, binary, one-hot and
+missing-indicator columns alike) as ``relu(W [sin(2 pi c_j x_j),
+cos(2 pi c_j x_j)])``, with 8 learned frequencies ``c_j ~ N(0, sigma^2)`` per
+column and one linear map to 8 dimensions shared by the columns (Gorishniy et
+al., NeurIPS 2022, "PLR-lite"), concatenated with the columns themselves.
+Then the natural benchmark runs SCoR at its defaults on it.
+
+    python -m benchmarks.probe_periodic --sigma 1.0 --seeds 0 --out FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+import torch
+from torch import nn
+
+from skscor import _training
+from skscor.modules import MLP
+
+N_FREQ = 8
+DIM = 8
+
+
+def periodic_mlp(sigma: float):
+    """The default MLP with periodic embeddings of its dense columns."""
+
+    class PeriodicMLP(MLP):
+        def __init__(self, n_features, n_classes, hidden_layer_sizes=(100,),
+                     activation="relu", dropout=0.0, head="linear",
+                     embeddings=()):  # fmt: skip
+            super().__init__(n_features, n_classes, hidden_layer_sizes,
+                             activation, dropout, head, embeddings)  # fmt: skip
+            self.freq = nn.Parameter(torch.randn(self.n_dense, N_FREQ) * sigma)
+            self.plr = nn.Linear(2 * N_FREQ, DIM)
+            first = self.body[0]
+            self.body[0] = nn.Linear(
+                first.in_features + self.n_dense * DIM, first.out_features
+            )
+
+        def forward(self, X):
+            v = 2 * math.pi * X[:, : self.n_dense, None] * self.freq
+            e = torch.relu(self.plr(torch.cat([v.sin(), v.cos()], -1))).flatten(1)
+            if len(self.embeddings):
+                X = self._embed(X)
+            return self.head(self.body(torch.cat([X, e], 1)))
+
+    return PeriodicMLP
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sigma", type=float, default=1.0)
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--tasks", default="all")
+    parser.add_argument("--method", default="scor")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    from skscor._variants import VARIANTS
+
+    from . import natural
+
+    _training.MLP = periodic_mlp(args.sigma)
+    # Its own name in the records (the same estimator and parameters).
+    name = f"{args.method}+periodic{args.sigma:g}"
+    VARIANTS[name] = VARIANTS[args.method]
+    natural.main([
+        "--tasks", args.tasks, "--methods", name,
+        "--seeds", args.seeds, "--out", args.out,
+    ])  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
