@@ -41,6 +41,15 @@ def _section(text, heading):
     return text.split(heading, 1)[1].split("\n## ", 1)[0]
 
 
+def test_probes_are_a_package_apart():
+    # Probes (benchmarks/probes/) measure candidate features by patching
+    # skscor's internals; they stay out of the benchmarks' own modules.
+    probes = BENCH / "probes"
+    assert (probes / "__init__.py").is_file()
+    for path in probes.glob("*.py"):
+        assert "sys.path" not in path.read_text(), path.name
+
+
 def test_benchmarks_are_a_package_without_path_hacks_or_patches():
     assert (BENCH / "__init__.py").is_file()
     for path in BENCH.glob("*.py"):

@@ -1,5 +1,7 @@
 """Probe: periodic numerical embeddings (PLR-lite) in front of the default MLP.
 
+A probe measures a candidate feature before it is built, so unlike the
+benchmarks it patches skscor's internals (see ``benchmarks/probes/__init__.py``).
 A measurement, not a feature: the default ``skscor.modules.MLP`` is replaced
 in this process by a subclass that embeds every dense input column ``x_j``
 (after the estimator's own conditioning: numeric, binary, one-hot and
@@ -9,7 +11,7 @@ column and one linear map to 8 dimensions shared by the columns (Gorishniy et
 al., NeurIPS 2022, "PLR-lite"), concatenated with the columns themselves.
 Then the natural benchmark runs SCoR at its defaults on it.
 
-    python -m benchmarks.probe_periodic --sigma 1.0 --seeds 0 --out FILE
+    python -m benchmarks.probes.periodic_embeddings --sigma 1.0 --seeds 0 --out FILE
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     from skscor._variants import VARIANTS
 
-    from . import natural
+    from .. import natural
 
     _training.MLP = periodic_mlp(args.sigma)
     # Its own name in the records (the same estimator and parameters).
