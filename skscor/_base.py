@@ -104,6 +104,7 @@ class _BaseNetClassifier(
         "warm_start": ["boolean"],
         "preprocessing": [StrOptions({"robust", "quantile"}), None],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "numeric_embedding": [StrOptions({"periodic"}), None],
     }
 
     # Output layer of the default MLP; LDAM needs a cosine head.
@@ -144,6 +145,7 @@ class _BaseNetClassifier(
         warm_start=False,
         preprocessing="robust",
         categorical_features="from_dtype",
+        numeric_embedding=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -176,6 +178,7 @@ class _BaseNetClassifier(
         self.warm_start = warm_start
         self.preprocessing = preprocessing
         self.categorical_features = categorical_features
+        self.numeric_embedding = numeric_embedding
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -205,6 +208,11 @@ class _BaseNetClassifier(
             raise ValueError(
                 "hidden_layer_sizes must be a sequence of positive integers, got "
                 f"{sizes!r}."
+            )
+        if self.numeric_embedding is not None and self.module is not None:
+            raise ValueError(
+                "numeric_embedding shapes the default MLP; a custom module builds "
+                "its own input layer. Set numeric_embedding=None with module."
             )
         self._check_rules()
 

@@ -103,13 +103,16 @@ class _TrainingMixin:
             # the input conditioning is fitted once: it fixes the input layer
             self.preprocessing,
             repr(self.categorical_features),
+            self.numeric_embedding,
         )
 
     def _check_memory(self, n_features, batch_size, device):
         """Refuse a default network that cannot fit in memory, before allocating."""
         if self.module is not None:
             return
-        widths = [n_features, *(int(w) for w in self.hidden_layer_sizes)]
+        # periodic embeddings: 8 more inputs of the first layer per column
+        width_in = n_features * (9 if self.numeric_embedding == "periodic" else 1)
+        widths = [width_in, *(int(w) for w in self.hidden_layer_sizes)]
         widths.append(self.n_classes_)
         params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
         # Activations of a training batch (forward, mask, gradient) and of one
@@ -138,6 +141,7 @@ class _TrainingMixin:
                 head=self._head,
                 # high-cardinality categorical columns: learned embeddings
                 embeddings=() if pre is None else pre.embedding_cardinalities_,
+                periodic=self.numeric_embedding == "periodic",
             )
         else:
             module = self.module(n_features, self.n_classes_)
@@ -189,6 +193,7 @@ class _TrainingMixin:
                 "loss",
                 "preprocessing",
                 "categorical_features",
+                "numeric_embedding",
             )
             changed = [n for n, a, b in zip(names, arch, before, strict=True) if a != b]
             raise ValueError(

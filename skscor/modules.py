@@ -7,6 +7,7 @@ cannot be found there).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -89,6 +90,17 @@ class MLP(nn.Module):
         0. The embedded vectors are concatenated after the leading
         ``n_features - len(embeddings)`` float columns, before the first
         hidden layer.
+    periodic : bool, default=False
+        Periodic embeddings of the leading float columns (PLR-lite,
+        Gorishniy et al., NeurIPS 2022): column ``x_j`` also enters as
+        ``relu(W [sin(2 pi c_j x_j), cos(2 pi c_j x_j)])``, with
+        ``periodic_frequencies`` learned frequencies ``c_j`` per column,
+        initialised from ``N(0, periodic_sigma^2)``, and one linear map
+        ``W`` to ``periodic_dim`` dimensions shared by all columns. The
+        embedded vectors are concatenated after the columns themselves.
+    periodic_frequencies : int, default=8
+    periodic_dim : int, default=8
+    periodic_sigma : float, default=1.0
 
     Attributes
     ----------
@@ -96,6 +108,10 @@ class MLP(nn.Module):
         Number of leading float input columns.
     embeddings : torch.nn.ModuleList
         One ``nn.Embedding`` per embedded column (empty without embeddings).
+    frequencies : torch.nn.Parameter of shape (n_dense, periodic_frequencies)
+        With ``periodic``: the learned frequencies ``c``.
+    periodic_map : torch.nn.Linear or None
+        With ``periodic``: the shared map ``W``.
 
     Examples
     --------
@@ -111,6 +127,12 @@ class MLP(nn.Module):
     >>> X = torch.tensor([[0.5, -1.0, 3.0], [0.1, 0.2, 11.0]])
     >>> net(X).shape, net.body[0].in_features
     (torch.Size([2, 2]), 10)
+
+    Periodic embeddings of 4 float columns, 8 dimensions each, beside them:
+
+    >>> net = MLP(4, 3, hidden_layer_sizes=(8,), periodic=True)
+    >>> net(torch.randn(2, 4)).shape, net.body[0].in_features
+    (torch.Size([2, 3]), 36)
     """
 
     def __init__(
@@ -122,6 +144,10 @@ class MLP(nn.Module):
         dropout: float = 0.0,
         head: str = "linear",
         embeddings: Sequence[int | tuple[int, int]] = (),
+        periodic: bool = False,
+        periodic_frequencies: int = 8,
+        periodic_dim: int = 8,
+        periodic_sigma: float = 1.0,
     ) -> None:
         super().__init__()
         if activation not in _ACTIVATIONS:
@@ -140,8 +166,24 @@ class MLP(nn.Module):
         self.embeddings = nn.ModuleList(
             nn.Embedding(n_codes, dim, padding_idx=0) for n_codes, dim in specs
         )
+        self.periodic_map = None
+        if periodic:
+            if periodic_frequencies < 1 or periodic_dim < 1 or not periodic_sigma > 0:
+                raise ValueError(
+                    "periodic_frequencies and periodic_dim must be positive "
+                    "integers and periodic_sigma a positive float."
+                )
+            self.frequencies = nn.Parameter(
+                torch.randn(self.n_dense, int(periodic_frequencies))
+                * float(periodic_sigma)
+            )
+            self.periodic_map = nn.Linear(
+                2 * int(periodic_frequencies), int(periodic_dim)
+            )
         layers: list[nn.Module] = []
         width = self.n_dense + sum(dim for _, dim in specs)
+        if periodic:
+            width += self.n_dense * int(periodic_dim)
         for size in hidden_layer_sizes:
             layers.append(nn.Linear(width, int(size)))
             layers.append(_ACTIVATIONS[activation]())
@@ -156,8 +198,16 @@ class MLP(nn.Module):
         )
 
     def forward(self, X: Tensor) -> Tensor:
+        periodic = None
+        if self.periodic_map is not None:
+            angle = (2 * math.pi) * X[:, : self.n_dense, None] * self.frequencies
+            periodic = torch.relu(
+                self.periodic_map(torch.cat([angle.sin(), angle.cos()], dim=-1))
+            ).flatten(1)
         if len(self.embeddings):
             X = self._embed(X)
+        if periodic is not None:
+            X = torch.cat([X, periodic], dim=1)
         return self.head(self.body(X))
 
     def _embed(self, X: Tensor) -> Tensor:

@@ -414,6 +414,7 @@ BAD_PARAMS = {
     "warm_start": ["no"],
     "preprocessing": ["standard", 1],
     "categorical_features": ["all", 3.5],
+    "numeric_embedding": ["fourier", True],
     # SCoR, and FocalClassifier's alpha (same name, other meaning)
     "alpha": [-1.0, float("inf"), 1.5, "x", [1.0, 2.0, 3.0], [-1.0, 1.0]],
     "label_smoothing": [1.0, -0.1],

@@ -1,0 +1,119 @@
+"""Periodic numerical embeddings of the default MLP (``numeric_embedding``)."""
+
+import io
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from skscor import MR2Classifier, SCoRClassifier
+from skscor.modules import MLP
+
+
+def _reference(net, X):
+    """The forward pass written from the definition, column by column."""
+    n = net.n_dense
+    parts = [X[:, :n]]
+    for j, table in enumerate(net.embeddings):
+        parts.append(table(X[:, n + j].long()))
+    for j in range(n):
+        angle = 2 * math.pi * X[:, j : j + 1] * net.frequencies[j][None, :]
+        v = torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
+        parts.append(torch.relu(v @ net.periodic_map.weight.T + net.periodic_map.bias))
+    return net.head(net.body(torch.cat(parts, dim=1)))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_periodic_forward_matches_the_definition(dtype):
+    torch.manual_seed(0)
+    net = MLP(5, 3, hidden_layer_sizes=(7,), periodic=True, embeddings=[(4, 2)]).to(
+        dtype
+    )
+    X = torch.randn(6, 5, dtype=dtype)
+    X[:, 4] = torch.tensor([0, 1, 2, 3, 1, 2], dtype=dtype)  # the codes
+    X.requires_grad_(False)
+    tol = {"atol": 1e-5, "rtol": 1e-5} if dtype == torch.float32 else {}
+    out, ref = net(X), _reference(net, X)
+    torch.testing.assert_close(out, ref, **tol)
+    # gradients reach the frequencies and the shared map, as the reference's
+    g = torch.autograd.grad(
+        out.square().sum(), [net.frequencies, net.periodic_map.weight]
+    )
+    g_ref = torch.autograd.grad(
+        ref.square().sum(), [net.frequencies, net.periodic_map.weight]
+    )
+    for a, b in zip(g, g_ref, strict=True):
+        torch.testing.assert_close(a, b, **tol)
+    assert net.frequencies.shape == (4, 8)
+    assert net.body[0].in_features == 4 + 2 + 4 * 8
+
+
+def test_periodic_off_is_the_plain_mlp():
+    torch.manual_seed(0)
+    plain = MLP(4, 2, hidden_layer_sizes=(8,))
+    assert plain.periodic_map is None
+    assert not hasattr(plain, "frequencies")
+    with pytest.raises(ValueError, match="periodic_frequencies"):
+        MLP(4, 2, periodic=True, periodic_sigma=0.0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(
+        n_samples=500, n_features=6, weights=[0.8], random_state=0
+    )
+
+
+def _fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+@pytest.mark.parametrize("max_iter", [3, 200], ids=["runs-to-max_iter", "stops-early"])
+def test_numeric_embedding_takes_effect(data, max_iter):
+    X, y = data
+    params = {"hidden_layer_sizes": (16,), "n_members": 1, "random_state": 0}
+    params["max_iter"] = max_iter
+    on = _fit(SCoRClassifier(numeric_embedding="periodic", **params), X, y)
+    off = _fit(SCoRClassifier(**params), X, y)
+    assert (on.n_iter_ == 3) == (max_iter == 3)
+    module = on.net_.module_
+    assert module.periodic_map is not None
+    assert module.body[0].in_features == 6 * 9
+    assert off.net_.module_.periodic_map is None
+    assert not np.allclose(on.predict_proba(X), off.predict_proba(X))
+
+
+def test_numeric_embedding_travels_with_the_weights(data):
+    X, y = data
+    params = {"hidden_layer_sizes": (8,), "n_members": 2, "max_iter": 5}
+    clf = _fit(
+        MR2Classifier(numeric_embedding="periodic", random_state=0, **params), X, y
+    )
+    buf = io.BytesIO()
+    clf.save_weights(buf)
+    buf.seek(0)
+    loaded = MR2Classifier(numeric_embedding="periodic", **params).load_weights(buf)
+    np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X))
+    buf.seek(0)
+    with pytest.raises(ValueError, match="do not match"):
+        MR2Classifier(**params).load_weights(buf)
+
+
+def test_numeric_embedding_is_part_of_the_architecture(data):
+    X, y = data
+    clf = _fit(SCoRClassifier(hidden_layer_sizes=(8,), max_iter=3, n_members=1), X, y)
+    clf.set_params(warm_start=True, numeric_embedding="periodic")
+    with pytest.raises(ValueError, match="numeric_embedding changed"):
+        clf.fit(X, y)
+
+
+def test_numeric_embedding_refuses_a_custom_module(data):
+    X, y = data
+    with pytest.raises(ValueError, match="custom module"):
+        SCoRClassifier(module=MLP, numeric_embedding="periodic").fit(X, y)
