@@ -165,6 +165,10 @@ VARIANTS: dict[str, Variant] = {
     "scor+wide": Variant(
         SCoRClassifier, {"hidden_layer_sizes": (256, 256)},
         "SCoR with two hidden layers of 256 units", "recommended"),
+    "scor+periodic": Variant(
+        SCoRClassifier, {"numeric_embedding": "periodic"},
+        "SCoR with periodic embeddings of the MLP's float columns (PLR-lite)",
+        "recommended"),
     "scor+ls": Variant(
         SCoRClassifier, {"label_smoothing": 0.1},
         "SCoR+LS (label smoothing 0.1) with the defaults' class weights",
