@@ -84,9 +84,9 @@ def test_tune_offsets_is_zero_where_the_argmax_is_best():
 # ---------------------------------------------------------- the estimator
 @pytest.fixture(scope="module")
 def data():
-    # 20% minority, label noise: 400 minority rows, 80 held out per member
+    # 20% minority, label noise: 300 minority rows, 60 held out per member
     X, y = make_classification(
-        n_samples=2000,
+        n_samples=1500,
         n_features=8,
         n_informative=4,
         weights=[0.8],
