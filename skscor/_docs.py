@@ -134,7 +134,9 @@ hidden_layer_sizes : array-like of int, default=(100,)
         ``early_stopping=False`` or 'refit', and after ``partial_fit`` (its
         networks have moved on from the rows they were chosen on). Not
         applied under ``output_prior``, which asks for probabilities under a
-        stated prior. ``None``: no offsets.
+        stated prior. The held-out recalls count rows: ``sample_weight`` does
+        not enter them, as it does not enter the early-stopping selection.
+        ``None``: no offsets.
     module : callable or None, default=None
         A ``torch.nn.Module`` class (or factory) called as
         ``module(n_features, n_classes)`` that returns logits. It must be
