@@ -103,20 +103,23 @@ class _PredictMixin:
             return None
         return offsets
 
-    def _output_logits(self, logits, prior, *, shift=True, offset=True):
+    def _output_logits(self, logits, prior):
         """The logits ``predict`` decides on, from trained decision logits.
 
-        ``shift``: one network's move to ``output_prior`` (under its kept
-        ``prior``); ``offset``: the decision offsets (of the averaged
-        output). ``_forward(output=False)`` gives the trained logits.
+        With ``output_prior``: one network's move to it under its kept
+        ``prior``; otherwise the decision offsets (meant for the averaged
+        output of an ensemble). The two never apply together.
+        ``_forward(output=False)`` gives the trained logits.
         """
         z = np.asarray(logits, dtype=np.float64)
         target = getattr(self, "output_prior", None)
-        if shift and target is not None:
-            to = self._posthoc_shift(prior, target)
+        if target is not None:
             trained = self._posthoc_shift(prior, None)
-            z = z + (to - (0.0 if trained is None else trained))
-        offsets = self._decision_offsets() if offset else None
+            return z + (
+                self._posthoc_shift(prior, target)
+                - (0.0 if trained is None else trained)
+            )
+        offsets = self._decision_offsets()
         return z if offsets is None else z + offsets
 
     _UNSET = object()

@@ -300,19 +300,22 @@ class _TrainingMixin:
                 break
         del self._last_eval
         self.members_ = nets
-        held_out = validate and not refit
         # partial_fit trains on all rows and a refit's members end on them:
-        # no held-out rows to choose offsets on, so none are kept (earlier
-        # ones would describe networks that have moved on).
+        # no held-out rows to choose offsets on (or to report), so none are
+        # kept (earlier ones would describe networks that have moved on).
+        held = (
+            _held_out_log_proba(runs, len(y_enc), self.n_classes_)
+            if validate and not refit
+            else None
+        )
         self.decision_offsets_ = np.zeros(self.n_classes_)
-        if held_out and self.decision_offsets == "auto":
-            rows, logp = _held_out_log_proba(runs, len(y_enc), self.n_classes_)
+        if held is not None and self.decision_offsets == "auto":
+            rows, logp = held
             self.decision_offsets_ = tune_offsets(
                 logp[rows], y_enc[rows], self.n_classes_
             )
         if k > 1:
-            # A refit's members end on all rows: no out-of-fold rows to report.
-            self._combine_members(runs, X, y_enc, seed, held_out)
+            self._combine_members(runs, X, y_enc, seed, held)
         else:
             rows, logits = runs[0]["_eval"]
             pred = np.argmax(self._output_logits(logits, self.class_prior_), axis=1)
@@ -324,8 +327,12 @@ class _TrainingMixin:
                 seen.add(key)
                 warnings.warn(w.message, w.category, stacklevel=4)
 
-    def _combine_members(self, runs, X, y_enc, seed, validate):
-        """The fitted state of an ensemble from its members' runs."""
+    def _combine_members(self, runs, X, y_enc, seed, held):
+        """The fitted state of an ensemble from its members' runs.
+
+        ``held``: the members' held-out rows and averaged log-probabilities
+        (:func:`_held_out_log_proba`), or None without held-out rows.
+        """
         first = runs[0]
         for attr in ("loss_curve_", "best_loss_", "validation_scores_"):
             if attr in first:  # partial_fit keeps its earlier validation scores
@@ -341,26 +348,30 @@ class _TrainingMixin:
                 break
         else:
             self.stop_reason_ = reasons[0]
-        if validate:
+        if held is not None:
             # Out-of-fold decisions: each held-out row predicted by the
             # members that did not train on it (probabilities averaged).
             # The members' own selection score: their averaged trained
             # decisions, before output_prior or decision offsets.
-            rows, plain = _held_out_log_proba(runs, len(y_enc), self.n_classes_)
+            rows, plain = held
             true = y_enc[rows]
-            recalls = [
-                np.mean(np.argmax(plain[rows][true == j], axis=1) == j)
-                for j in np.unique(true)
-            ]
+            plain_pred = np.argmax(plain[rows], axis=1)
+            recalls = [np.mean(plain_pred[true == j] == j) for j in np.unique(true)]
             self.best_validation_score_ = float(np.mean(recalls))
-            # The report: the decisions predict makes, as each member answers.
-            shifted = []
-            for run in runs:
-                r, z = run["_eval"]
-                z = self._output_logits(z, run["class_prior_"], offset=False)
-                shifted.append({"_eval": (r, z)})
-            logp = _held_out_log_proba(shifted, len(y_enc), self.n_classes_)[1]
-            pred = np.argmax(self._output_logits(logp[rows], None, shift=False), axis=1)
+            # The report: the decisions predict makes. The offsets move the
+            # averaged decision; output_prior (which excludes them) moves each
+            # member under its own kept prior before the average.
+            if getattr(self, "output_prior", None) is None:
+                report = self._output_logits(plain[rows], None)
+            else:
+                shifted = [
+                    {"_eval": (r, self._output_logits(z, run["class_prior_"]))}
+                    for run in runs
+                    for r, z in [run["_eval"]]
+                ]
+                report = _held_out_log_proba(shifted, len(y_enc), self.n_classes_)[1]
+                report = report[rows]
+            pred = np.argmax(report, axis=1)
             on = (
                 f"out-of-fold predictions of the {len(rows)} rows held out by the "
                 f"{len(runs)} members' early-stopping validation splits"
