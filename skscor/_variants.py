@@ -169,6 +169,14 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {"numeric_embedding": "periodic"},
         "SCoR with periodic embeddings of the MLP's float columns (PLR-lite)",
         "recommended"),
+    "scor+dropout": Variant(
+        SCoRClassifier, {"dropout": 0.15},
+        "SCoR with dropout 0.15 after each hidden layer (RealMLP-TD's rate)",
+        "recommended"),
+    "scor+adamw": Variant(
+        SCoRClassifier, {"optimizer": "adamw", "weight_decay": 0.01},
+        "SCoR trained by AdamW with decoupled weight decay 0.01",
+        "recommended"),
     "scor+ls": Variant(
         SCoRClassifier, {"label_smoothing": 0.1},
         "SCoR+LS (label smoothing 0.1) with the defaults' class weights",
