@@ -104,7 +104,7 @@ class _BaseNetClassifier(
         "warm_start": ["boolean"],
         "preprocessing": [StrOptions({"robust", "quantile"}), None],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
-        "numeric_embedding": [StrOptions({"periodic"}), None],
+        "numeric_embedding": [StrOptions({"periodic", "auto"}), None],
     }
 
     # Output layer of the default MLP; LDAM needs a cosine head.
@@ -209,10 +209,13 @@ class _BaseNetClassifier(
                 "hidden_layer_sizes must be a sequence of positive integers, got "
                 f"{sizes!r}."
             )
-        if self.numeric_embedding is not None and self.module is not None:
+        if self.numeric_embedding == "periodic" and self.module is not None:
+            # 'auto' chooses among the embeddings the network can have: with
+            # a custom module, none.
             raise ValueError(
-                "numeric_embedding shapes the default MLP; a custom module builds "
-                "its own input layer. Set numeric_embedding=None with module."
+                "numeric_embedding='periodic' shapes the default MLP; a custom "
+                "module builds its own input layer. Set numeric_embedding=None "
+                "(or 'auto') with module."
             )
         self._check_rules()
 

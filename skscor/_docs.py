@@ -189,18 +189,24 @@ hidden_layer_sizes : array-like of int, default=(100,)
         ``category``, string/object and bool columns; or a boolean mask,
         integer indices or column names, as in
         ``HistGradientBoostingClassifier``; ``None``: none.
-    numeric_embedding : {'periodic'} or None, default=None
+    numeric_embedding : {'periodic', 'auto'} or None, default=None
         'periodic': the default MLP also embeds each float input column
         (conditioned numeric columns, missing indicators, one-hot columns)
         periodically, ``relu(W [sin(2 pi c x), cos(2 pi c x)])`` with 8
         learned frequencies per column (initialised from ``N(0, 1)``) and one
         linear map to 8 dimensions shared by the columns (PLR-lite, Gorishniy
         et al., NeurIPS 2022; :class:`skscor.modules.MLP`), beside the
-        columns themselves. Measured as a probe on the natural tasks
-        (benchmarks/README.md): large gains where thresholds on a feature
-        matter (a churn task: balanced accuracy +0.06), losses on others, at
-        about twice the fit time; not the default. Not combinable with a
-        custom ``module``."""
+        columns themselves. 'auto': the first member is trained both with
+        and without them, from the same seed on the same held-out split, and
+        the one whose kept epoch has the lower held-out selection criterion
+        (the class-balanced validation loss, or ``scoring``) is kept, every
+        other member built the same way (``numeric_embedding_``); without
+        held-out rows (``early_stopping=False`` or ``'refit'``,
+        ``partial_fit``) or with a custom ``module``, none. Measured on the
+        natural tasks (benchmarks/README.md): large gains where thresholds on
+        a feature matter (a churn task: balanced accuracy +0.06), losses on
+        image-like columns, at about 1.6x the fit time. 'periodic' is not
+        combinable with a custom ``module``."""
 
 ATTRIBUTES = """\
 classes_ : ndarray of shape (n_classes,)
@@ -241,6 +247,13 @@ classes_ : ndarray of shape (n_classes,)
     decision_offsets_ : ndarray of shape (n_classes,)
         The offsets of ``decision_offsets`` added to the decision logits
         (zeros when none were chosen).
+    numeric_embedding_ : {'periodic'} or None
+        The embedding the networks were built with (``numeric_embedding``,
+        or what ``'auto'`` chose).
+    numeric_embedding_scores_ : dict
+        Only after ``numeric_embedding='auto'`` chose on held-out rows: the
+        first member's held-out selection criterion (lower is better) of
+        each candidate, ``{'none': ..., 'periodic': ...}``.
     switch_epoch_ : int or None
         Epoch (0-based, counted over all calls) at which the final training
         phase started (DRW on, learning-rate decay, larger rho); ``None``

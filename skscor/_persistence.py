@@ -53,6 +53,10 @@ def save_weights(est, f):
         "class_weight": [float(w) for w in est.class_weight_],
         "class_prior": [float(p) for p in est.class_prior_],
         "decision_offsets": [float(b) for b in est.decision_offsets_],
+        # The embedding the networks were built with ('auto' chose it).
+        "numeric_embedding": est.__dict__.get(
+            "numeric_embedding_", est.numeric_embedding
+        ),
         # The input conditioning travels with the weights (plain data only).
         "preprocessor": (
             None if est.preprocessor_ is None else est.preprocessor_.get_state()
@@ -109,6 +113,17 @@ def load_weights(est, f):
             else est.preprocessor_.n_dense_out_
             + len(est.preprocessor_.embedding_cardinalities_)
         )
+        # Files written before 'auto' existed: the parameter built them.
+        est.numeric_embedding_ = payload.get(
+            "numeric_embedding",
+            None if est.numeric_embedding == "auto" else est.numeric_embedding,
+        )
+        if est.numeric_embedding not in ("auto", est.numeric_embedding_):
+            raise ValueError(
+                f"The weights were saved from networks with numeric_embedding="
+                f"{est.numeric_embedding_!r}; construct the estimator with that "
+                "value (or 'auto') to load them."
+            )
         device = resolve_device(est.device)
         batch_size = resolve_batch_size(est.batch_size, int(counts.sum()))
         saved = [

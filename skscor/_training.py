@@ -106,12 +106,21 @@ class _TrainingMixin:
             self.numeric_embedding,
         )
 
+    def _periodic(self):
+        """Whether the default MLP embeds its float columns periodically.
+
+        ``numeric_embedding_`` is the embedding this fit resolved
+        (``'auto'`` chooses one on the first member's held-out rows).
+        """
+        chosen = self.__dict__.get("numeric_embedding_", self.numeric_embedding)
+        return chosen == "periodic"
+
     def _check_memory(self, n_features, batch_size, device):
         """Refuse a default network that cannot fit in memory, before allocating."""
         if self.module is not None:
             return
         # periodic embeddings: 8 more inputs of the first layer per column
-        width_in = n_features * (9 if self.numeric_embedding == "periodic" else 1)
+        width_in = n_features * (9 if self._periodic() else 1)
         widths = [width_in, *(int(w) for w in self.hidden_layer_sizes)]
         widths.append(self.n_classes_)
         params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
@@ -141,7 +150,7 @@ class _TrainingMixin:
                 head=self._head,
                 # high-cardinality categorical columns: learned embeddings
                 embeddings=() if pre is None else pre.embedding_cardinalities_,
-                periodic=self.numeric_embedding == "periodic",
+                periodic=self._periodic(),
             )
         else:
             module = self.module(n_features, self.n_classes_)
@@ -265,6 +274,20 @@ class _TrainingMixin:
             else [None] * k
         )
         refit = self.early_stopping == "refit" and first and not partial
+        # 'auto' embedding: chosen on the first member's held-out rows when
+        # there are some; otherwise (and with a custom module) none.
+        choose = (
+            first
+            and self.numeric_embedding == "auto"
+            and self.module is None
+            and validate
+            and not refit
+        )
+        if first:
+            self.numeric_embedding_ = (
+                None if self.numeric_embedding == "auto" else self.numeric_embedding
+            )
+            self.__dict__.pop("numeric_embedding_scores_", None)
         nets, runs, caught = [], [], []
         for m in range(k):
             member_seed = seed if m == 0 else _member_seed(seed, m)
@@ -273,6 +296,19 @@ class _TrainingMixin:
             torch.manual_seed(member_seed)
             if self.verbose and k > 1:
                 print(f"member {m + 1} of {k}")
+            if m == 0 and choose:
+                caught.extend(
+                    self._choose_embedding(
+                        X, y_enc, sample_weight, device, member_seed, splits[0]
+                    )
+                )
+                nets.append(self.net_)
+                self.net_.kept_prior = self.class_prior_
+                runs.append({a: v for a, v in vars(self).items() if a.endswith("_")})
+                runs[-1]["_eval"], runs[-1]["_on"] = self._last_eval
+                if self.stop_reason_ == "interrupted":
+                    break
+                continue
             with warnings.catch_warnings(record=k > 1) as record:
                 if k > 1:
                     warnings.simplefilter("always")
@@ -326,6 +362,41 @@ class _TrainingMixin:
             if key not in seen:
                 seen.add(key)
                 warnings.warn(w.message, w.category, stacklevel=4)
+
+    def _choose_embedding(self, X, y_enc, sample_weight, device, seed, split):
+        """``numeric_embedding='auto'``: train the first member both ways.
+
+        Both candidates (no embedding, then periodic) start from ``seed`` on
+        the same ``split``; the one whose kept epoch has the lower held-out
+        selection criterion (the class-balanced validation loss, or
+        ``-scoring``) stays member 0, and the other members are built the
+        same way. A tie keeps the plain MLP. Returns the kept candidate's
+        warnings (the other's are dropped with it).
+        """
+        results = {}
+        for embedding in (None, "periodic"):
+            self.numeric_embedding_ = embedding
+            torch.manual_seed(seed)
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                self._train(
+                    X, y_enc, sample_weight, device, seed, True, False, split=split
+                )
+            history = self.net_.history
+            best = min(row["valid_criterion"] for row in history)
+            state = {a: v for a, v in vars(self).items() if a.endswith("_")}
+            results[embedding] = (best, state, self._last_eval, list(record))
+            if self.stop_reason_ == "interrupted":
+                break
+        chosen = min(results, key=lambda e: (results[e][0], e is not None))
+        best, state, last_eval, record = results[chosen]
+        self.__dict__.update(state)
+        self._last_eval = last_eval
+        self.numeric_embedding_ = chosen
+        self.numeric_embedding_scores_ = {
+            "none" if e is None else e: float(v[0]) for e, v in results.items()
+        }
+        return record
 
     def _combine_members(self, runs, X, y_enc, seed, held):
         """The fitted state of an ensemble from its members' runs.

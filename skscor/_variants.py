@@ -177,6 +177,15 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {"optimizer": "adamw", "weight_decay": 0.01},
         "SCoR trained by AdamW with decoupled weight decay 0.01",
         "recommended"),
+    "scor+adaptive": Variant(
+        SCoRClassifier, {"learning_rate": "adaptive"},
+        "SCoR whose learning rate drops fivefold at each validation plateau "
+        "(up to three times) before the members stop", "recommended"),
+    "scor+embedding-auto": Variant(
+        SCoRClassifier, {"numeric_embedding": "auto"},
+        "SCoR whose first member is trained with and without periodic "
+        "embeddings, the one with the lower held-out loss kept for every "
+        "member", "recommended"),
     "scor+ls": Variant(
         SCoRClassifier, {"label_smoothing": 0.1},
         "SCoR+LS (label smoothing 0.1) with the defaults' class weights",

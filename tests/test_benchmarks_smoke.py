@@ -260,3 +260,13 @@ def test_preprocessing_quality_smoke_runs_each_estimator(tmp_path):
     assert len(cells) == 9 and all("(1)" in c for c in cells), cells
     lines = (tmp_path / "records.jsonl").read_text().splitlines()
     assert len(lines) == 9
+
+
+def test_extreme_imbalance_smoke(tmp_path):
+    out = tmp_path / "x.jsonl"
+    _run("extreme_imbalance", "--out", str(out))
+    import json
+
+    recs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["method"] for r in recs] == ["lr", "scor"]
+    assert all(r["ratio"] == 20 and 0 <= r["wcr"] <= r["bacc"] <= 1 for r in recs)

@@ -101,8 +101,12 @@ def test_numeric_embedding_travels_with_the_weights(data):
     loaded = MR2Classifier(numeric_embedding="periodic", **params).load_weights(buf)
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X))
     buf.seek(0)
-    with pytest.raises(ValueError, match="do not match"):
+    with pytest.raises(ValueError, match="numeric_embedding='periodic'"):
         MR2Classifier(**params).load_weights(buf)
+    buf.seek(0)
+    auto = MR2Classifier(numeric_embedding="auto", **params).load_weights(buf)
+    assert auto.numeric_embedding_ == "periodic"
+    np.testing.assert_allclose(auto.predict_proba(X), clf.predict_proba(X))
 
 
 def test_numeric_embedding_is_part_of_the_architecture(data):
@@ -117,3 +121,104 @@ def test_numeric_embedding_refuses_a_custom_module(data):
     X, y = data
     with pytest.raises(ValueError, match="custom module"):
         SCoRClassifier(module=MLP, numeric_embedding="periodic").fit(X, y)
+
+
+# ------------------------------------------------------------------ 'auto'
+_AUTO = {"hidden_layer_sizes": (16,), "n_members": 2, "random_state": 0}
+
+
+def _member0_criterion(est):
+    return min(row["valid_criterion"] for row in est.members_[0].history)
+
+
+@pytest.mark.parametrize("max_iter", [3, 200], ids=["runs-to-max_iter", "stops-early"])
+def test_auto_embedding_is_the_fit_it_chose(data, max_iter):
+    """An 'auto' fit equals the fit with its chosen embedding, and the choice is
+    the candidate whose first member has the lower held-out criterion."""
+    X, y = data
+    params = {**_AUTO, "max_iter": max_iter}
+    auto = _fit(SCoRClassifier(numeric_embedding="auto", **params), X, y)
+    fits = {
+        e: _fit(SCoRClassifier(numeric_embedding=e, **params), X, y)
+        for e in (None, "periodic")
+    }
+    scores = {"none": _member0_criterion(fits[None])}
+    scores["periodic"] = _member0_criterion(fits["periodic"])
+    assert auto.numeric_embedding_scores_ == pytest.approx(scores, rel=1e-12)
+    expected = "periodic" if scores["periodic"] < scores["none"] else None
+    assert auto.numeric_embedding_ == expected
+    chosen = fits[expected]
+    assert (auto.n_iter_ == 3) == (max_iter == 3)
+    for a, b in zip(auto.members_, chosen.members_, strict=True):
+        assert (a.module_.periodic_map is None) == (expected is None)
+        assert (b.module_.periodic_map is None) == (expected is None)
+    np.testing.assert_array_equal(auto.predict_proba(X), chosen.predict_proba(X))
+    np.testing.assert_array_equal(auto.decision_offsets_, chosen.decision_offsets_)
+    assert auto.best_validation_score_ == chosen.best_validation_score_
+    assert auto.loss_curve_ == chosen.loss_curve_
+
+
+def test_auto_embedding_chooses_periodic_where_it_pays():
+    # A label that alternates along one feature: thresholds an MLP on the raw
+    # column finds slowly and periodic features express directly.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(1500, 3))
+    y = (np.sin(2 * np.pi * 1.5 * X[:, 0]) > 0.6).astype(int)
+    clf = SCoRClassifier(
+        numeric_embedding="auto", hidden_layer_sizes=(32,), n_members=2, random_state=0
+    )
+    _fit(clf, X, y)
+    assert clf.numeric_embedding_ == "periodic"
+    scores = clf.numeric_embedding_scores_
+    assert scores["periodic"] < scores["none"]
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_auto_embedding_without_held_out_rows_is_none(data):
+    X, y = data
+    for params in (
+        {"early_stopping": False},
+        {"early_stopping": "refit", "n_members": 1},
+    ):
+        clf = _fit(
+            SCoRClassifier(
+                numeric_embedding="auto",
+                hidden_layer_sizes=(8,),
+                max_iter=3,
+                random_state=0,
+                **params,
+            ),
+            X,
+            y,
+        )
+        assert clf.numeric_embedding_ is None
+        assert not hasattr(clf, "numeric_embedding_scores_")
+        assert clf.net_.module_.periodic_map is None
+    clf = SCoRClassifier(numeric_embedding="auto", hidden_layer_sizes=(8,))
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.numeric_embedding_ is None
+    # a custom module: nothing to choose, no error
+    clf = _fit(
+        SCoRClassifier(module=MLP, numeric_embedding="auto", max_iter=3, n_members=1),
+        X,
+        y,
+    )
+    assert clf.numeric_embedding_ is None
+
+
+def test_auto_embedding_survives_a_warm_start(data):
+    X, y = data
+    clf = _fit(SCoRClassifier(numeric_embedding="auto", max_iter=3, **_AUTO), X, y)
+    chosen = clf.numeric_embedding_
+    before = [m.module_ for m in clf.members_]
+    clf.set_params(warm_start=True)
+    _fit(clf, X, y)
+    assert clf.numeric_embedding_ == chosen
+    assert [m.module_ for m in clf.members_] == before
+    clf.partial_fit(X, y)
+    assert clf.numeric_embedding_ == chosen
+    # a new fit chooses again (and forgets the earlier scores first)
+    clf.set_params(warm_start=False, early_stopping=False)
+    _fit(clf, X, y)
+    assert clf.numeric_embedding_ is None
+    assert not hasattr(clf, "numeric_embedding_scores_")
