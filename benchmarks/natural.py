@@ -252,6 +252,12 @@ def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
                     }
                 )
                 model.set_params(output_prior=None)
+                if hasattr(model, "numeric_embedding_"):
+                    # what numeric_embedding='auto' chose, and on what scores
+                    rec["numeric_embedding"] = model.numeric_embedding_
+                    scores = getattr(model, "numeric_embedding_scores_", None)
+                    if scores is not None:
+                        rec["numeric_embedding_scores"] = scores
                 offsets = getattr(model, "decision_offsets_", None)
                 if offsets is not None:
                     rec["decision_offsets"] = [float(b) for b in offsets]
