@@ -145,7 +145,7 @@ class _BaseNetClassifier(
         warm_start=False,
         preprocessing="robust",
         categorical_features="from_dtype",
-        numeric_embedding=None,
+        numeric_embedding="auto",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation

@@ -189,7 +189,7 @@ hidden_layer_sizes : array-like of int, default=(100,)
         ``category``, string/object and bool columns; or a boolean mask,
         integer indices or column names, as in
         ``HistGradientBoostingClassifier``; ``None``: none.
-    numeric_embedding : {'periodic', 'auto'} or None, default=None
+    numeric_embedding : {'auto', 'periodic'} or None, default='auto'
         'periodic': the default MLP also embeds each float input column
         (conditioned numeric columns, missing indicators, one-hot columns)
         periodically, ``relu(W [sin(2 pi c x), cos(2 pi c x)])`` with 8
@@ -197,10 +197,12 @@ hidden_layer_sizes : array-like of int, default=(100,)
         linear map to 8 dimensions shared by the columns (PLR-lite, Gorishniy
         et al., NeurIPS 2022; :class:`skscor.modules.MLP`), beside the
         columns themselves. 'auto': the first member is trained both with
-        and without them, from the same seed on the same held-out split, and
-        the one whose kept epoch has the lower held-out selection criterion
-        (the class-balanced validation loss, or ``scoring``) is kept, every
-        other member built the same way (``numeric_embedding_``); without
+        and without them, from the same seed on the same held-out split,
+        each keeping its best epoch; the embeddings are kept only when they
+        lower the class-balanced held-out log-loss by more than one standard
+        error of the paired difference (so a few rows of a rare class never
+        decide), and every other member is built the same way
+        (``numeric_embedding_``, ``numeric_embedding_scores_``); without
         held-out rows (``early_stopping=False`` or ``'refit'``,
         ``partial_fit``) or with a custom ``module``, none. Measured on the
         natural tasks (benchmarks/README.md): large gains where thresholds on
@@ -252,8 +254,10 @@ classes_ : ndarray of shape (n_classes,)
         or what ``'auto'`` chose).
     numeric_embedding_scores_ : dict
         Only after ``numeric_embedding='auto'`` chose on held-out rows: the
-        first member's held-out selection criterion (lower is better) of
-        each candidate, ``{'none': ..., 'periodic': ...}``.
+        class-balanced held-out log-loss of the first member's kept network
+        without and with the embeddings, and the standard error of their
+        paired difference, ``{'none': ..., 'periodic': ..., 'se': ...}``
+        (``inf`` for a candidate that diverged).
     switch_epoch_ : int or None
         Epoch (0-based, counted over all calls) at which the final training
         phase started (DRW on, learning-rate decay, larger rho); ``None``

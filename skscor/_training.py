@@ -25,6 +25,7 @@ from ._inference import _softmax_
 from ._net import _Stopper, _TensorData
 from ._reports import REPORT_ROWS, set_fitted_state, set_report_rows, warn_if_collapsed
 from ._schedules import TrainingPlan
+from .exceptions import DivergenceError
 from .losses import ClassWeighted
 from .modules import MLP
 from .utils._torch import eval_mode
@@ -367,35 +368,59 @@ class _TrainingMixin:
         """``numeric_embedding='auto'``: train the first member both ways.
 
         Both candidates (no embedding, then periodic) start from ``seed`` on
-        the same ``split``; the one whose kept epoch has the lower held-out
-        selection criterion (the class-balanced validation loss, or
-        ``-scoring``) stays member 0, and the other members are built the
-        same way. A tie keeps the plain MLP. Returns the kept candidate's
-        warnings (the other's are dropped with it).
+        the same ``split`` and keep their best epoch as usual. They are then
+        compared on the held-out rows by the class-balanced log-loss of their
+        kept networks, row by row (:func:`_paired_gain`): the periodic
+        embeddings stay only when they lower it by more than one standard
+        error of the paired difference (the one-standard-error rule: the
+        simpler network wins unless the evidence is clear, which a few rows
+        of a rare class cannot give). The other members are built the same
+        way. A candidate whose training diverges loses (the fit raises only
+        when both diverge). Returns the kept candidate's warnings (the
+        other's are dropped with it).
         """
-        results = {}
+        results, diverged = {}, None
         for embedding in (None, "periodic"):
             self.numeric_embedding_ = embedding
             torch.manual_seed(seed)
-            with warnings.catch_warnings(record=True) as record:
-                warnings.simplefilter("always")
-                self._train(
-                    X, y_enc, sample_weight, device, seed, True, False, split=split
-                )
-            history = self.net_.history
-            best = min(row["valid_criterion"] for row in history)
+            try:
+                with warnings.catch_warnings(record=True) as record:
+                    warnings.simplefilter("always")
+                    self._train(
+                        X, y_enc, sample_weight, device, seed, True, False, split=split
+                    )
+            except DivergenceError as err:
+                diverged = diverged or err
+                continue
             state = {a: v for a, v in vars(self).items() if a.endswith("_")}
-            results[embedding] = (best, state, self._last_eval, list(record))
+            results[embedding] = (state, self._last_eval, list(record))
             if self.stop_reason_ == "interrupted":
                 break
-        chosen = min(results, key=lambda e: (results[e][0], e is not None))
-        best, state, last_eval, record = results[chosen]
+        if not results:
+            raise diverged
+        scores = {"none": float("inf"), "periodic": float("inf"), "se": float("nan")}
+        if len(results) == 2:
+            (rows, plain), (_, periodic) = (
+                results[None][1][0],
+                results["periodic"][1][0],
+            )
+            loss_none, loss_periodic, se = _paired_gain(
+                y_enc[rows], plain, periodic, self.n_classes_
+            )
+            scores = {"none": loss_none, "periodic": loss_periodic, "se": se}
+            chosen = "periodic" if loss_periodic < loss_none - se else None
+        else:
+            chosen = next(iter(results))
+            scores["none" if chosen is None else "periodic"] = _balanced_log_loss(
+                y_enc[results[chosen][1][0][0]],
+                results[chosen][1][0][1],
+                self.n_classes_,
+            )
+        state, last_eval, record = results[chosen]
         self.__dict__.update(state)
         self._last_eval = last_eval
         self.numeric_embedding_ = chosen
-        self.numeric_embedding_scores_ = {
-            "none" if e is None else e: float(v[0]) for e, v in results.items()
-        }
+        self.numeric_embedding_scores_ = scores
         return record
 
     def _combine_members(self, runs, X, y_enc, seed, held):
@@ -730,6 +755,47 @@ class _HeldOutPredictions(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         return self.classes[np.argmax(self._rows(X), axis=1)]
+
+
+def _row_log_loss(y, logits):
+    """Per-row cross-entropy of decision logits (float64)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    log_norm = np.log(np.exp(z).sum(axis=1))
+    return log_norm - z[np.arange(len(y)), y]
+
+
+def _balanced_log_loss(y, logits, n_classes):
+    """Mean over the classes present of their rows' mean log-loss."""
+    loss = _row_log_loss(y, logits)
+    present = [k for k in range(n_classes) if np.any(y == k)]
+    return float(np.mean([loss[y == k].mean() for k in present]))
+
+
+def _paired_gain(y, logits_a, logits_b, n_classes):
+    """Class-balanced log-losses of two networks on the same rows, and the
+    standard error of their difference.
+
+    The difference ``b - a`` is the mean over the ``K`` classes present of
+    each class's mean paired difference ``d_i``; its standard error is
+    ``sqrt(sum_k var_k(d) / n_k) / K``. A class with a single row has no
+    variance estimate: the error is then infinite (no evidence either way).
+    Returns ``(loss_a, loss_b, se)``.
+    """
+    la, lb = _row_log_loss(y, logits_a), _row_log_loss(y, logits_b)
+    d = lb - la
+    present = [k for k in range(n_classes) if np.any(y == k)]
+    var = 0.0
+    for k in present:
+        dk = d[y == k]
+        if dk.size < 2:
+            var = float("inf")
+            break
+        var += dk.var(ddof=1) / dk.size
+    se = float(np.sqrt(var)) / len(present)
+    loss_a = float(np.mean([la[y == k].mean() for k in present]))
+    loss_b = float(np.mean([lb[y == k].mean() for k in present]))
+    return loss_a, loss_b, se
 
 
 def _selection_weight(balance):

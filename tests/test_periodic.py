@@ -80,7 +80,7 @@ def test_numeric_embedding_takes_effect(data, max_iter):
     params = {"hidden_layer_sizes": (16,), "n_members": 1, "random_state": 0}
     params["max_iter"] = max_iter
     on = _fit(SCoRClassifier(numeric_embedding="periodic", **params), X, y)
-    off = _fit(SCoRClassifier(**params), X, y)
+    off = _fit(SCoRClassifier(numeric_embedding=None, **params), X, y)
     assert (on.n_iter_ == 3) == (max_iter == 3)
     module = on.net_.module_
     assert module.periodic_map is not None
@@ -102,7 +102,7 @@ def test_numeric_embedding_travels_with_the_weights(data):
     np.testing.assert_allclose(loaded.predict_proba(X), clf.predict_proba(X))
     buf.seek(0)
     with pytest.raises(ValueError, match="numeric_embedding='periodic'"):
-        MR2Classifier(**params).load_weights(buf)
+        MR2Classifier(numeric_embedding=None, **params).load_weights(buf)
     buf.seek(0)
     auto = MR2Classifier(numeric_embedding="auto", **params).load_weights(buf)
     assert auto.numeric_embedding_ == "periodic"
@@ -142,10 +142,16 @@ def test_auto_embedding_is_the_fit_it_chose(data, max_iter):
         e: _fit(SCoRClassifier(numeric_embedding=e, **params), X, y)
         for e in (None, "periodic")
     }
-    scores = {"none": _member0_criterion(fits[None])}
-    scores["periodic"] = _member0_criterion(fits["periodic"])
-    assert auto.numeric_embedding_scores_ == pytest.approx(scores, rel=1e-12)
-    expected = "periodic" if scores["periodic"] < scores["none"] else None
+    scores = auto.numeric_embedding_scores_
+    # the candidates' kept networks, scored by their own selection criterion
+    # (SCoR: the class-balanced validation log-loss) on the same rows
+    assert scores["none"] == pytest.approx(_member0_criterion(fits[None]), rel=1e-5)
+    assert scores["periodic"] == pytest.approx(
+        _member0_criterion(fits["periodic"]), rel=1e-5
+    )
+    assert 0 < scores["se"] < np.inf
+    gain = scores["none"] - scores["periodic"]
+    expected = "periodic" if gain > scores["se"] else None
     assert auto.numeric_embedding_ == expected
     chosen = fits[expected]
     assert (auto.n_iter_ == 3) == (max_iter == 3)
@@ -156,6 +162,57 @@ def test_auto_embedding_is_the_fit_it_chose(data, max_iter):
     np.testing.assert_array_equal(auto.decision_offsets_, chosen.decision_offsets_)
     assert auto.best_validation_score_ == chosen.best_validation_score_
     assert auto.loss_curve_ == chosen.loss_curve_
+
+
+def _paired_reference(y, a, b):
+    """The paired difference's balanced mean and standard error, by definition."""
+    import pandas as pd
+
+    def row_loss(z):
+        z = z.astype(np.float64)
+        z = z - z.max(1, keepdims=True)
+        return np.log(np.exp(z).sum(1)) - z[np.arange(len(y)), y]
+
+    frame = pd.DataFrame({"y": y, "a": row_loss(a), "b": row_loss(b)})
+    frame["d"] = frame.b - frame.a
+    g = frame.groupby("y")
+    k = g.ngroups
+    se = math.sqrt((g.d.var() / g.d.count()).sum()) / k
+    return g.a.mean().mean(), g.b.mean().mean(), se
+
+
+@pytest.mark.parametrize("n_classes", [2, 4])
+def test_paired_gain_matches_the_definition(n_classes):
+    from skscor._training import _paired_gain
+
+    rng = np.random.default_rng(n_classes)
+    y = np.repeat(np.arange(n_classes), [50, 7, 3, 20][:n_classes])
+    a = rng.normal(size=(len(y), n_classes)).astype(np.float32)
+    b = a + rng.normal(scale=0.5, size=a.shape).astype(np.float32)
+    got = _paired_gain(y, a, b, n_classes)
+    np.testing.assert_allclose(got, _paired_reference(y, a, b), rtol=1e-10)
+    # one row of a class: no variance estimate, so no evidence either way
+    y1 = y.copy()
+    y1[-1] = n_classes  # a class of its own
+    assert _paired_gain(y1, np.c_[a, a[:, :1]], np.c_[b, b[:, :1]], n_classes + 1)[
+        2
+    ] == float("inf")
+
+
+def test_auto_embedding_keeps_the_plain_network_without_evidence():
+    """Three held-out rows of the rare class cannot show a gain beyond noise."""
+    X, y = make_classification(
+        n_samples=3000, n_features=8, weights=[0.995], flip_y=0, random_state=3
+    )
+    assert np.bincount(y)[1] <= 20
+    clf = _fit(
+        SCoRClassifier(hidden_layer_sizes=(16,), n_members=2, random_state=0), X, y
+    )
+    scores = clf.numeric_embedding_scores_
+    assert scores["se"] > 0.01
+    assert clf.numeric_embedding_ is None or (
+        scores["none"] - scores["periodic"] > scores["se"]
+    )
 
 
 def test_auto_embedding_chooses_periodic_where_it_pays():
@@ -222,3 +279,32 @@ def test_auto_embedding_survives_a_warm_start(data):
     _fit(clf, X, y)
     assert clf.numeric_embedding_ is None
     assert not hasattr(clf, "numeric_embedding_scores_")
+
+
+def test_auto_embedding_survives_a_diverging_candidate(data, monkeypatch):
+    """A candidate whose loss becomes NaN loses; both diverging still raises."""
+    from skscor.exceptions import DivergenceError
+
+    X, y = data
+    forward = MLP.forward
+    broken = {"periodic": True, "plain": False}
+
+    def nan_forward(self, x):
+        out = forward(self, x)
+        kind = "plain" if self.periodic_map is None else "periodic"
+        return out * float("nan") if broken[kind] else out
+
+    monkeypatch.setattr(MLP, "forward", nan_forward)
+    params = {"max_iter": 5, **_AUTO}
+    clf = _fit(SCoRClassifier(numeric_embedding="auto", **params), X, y)
+    assert clf.numeric_embedding_ is None
+    assert clf.numeric_embedding_scores_["periodic"] == float("inf")
+    plain = _fit(SCoRClassifier(numeric_embedding=None, **params), X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+    broken.update(periodic=False, plain=True)
+    clf = _fit(SCoRClassifier(numeric_embedding="auto", **params), X, y)
+    assert clf.numeric_embedding_ == "periodic"
+    assert clf.numeric_embedding_scores_["none"] == float("inf")
+    broken.update(periodic=True)
+    with pytest.raises(DivergenceError):
+        _fit(SCoRClassifier(numeric_embedding="auto", **params), X, y)
