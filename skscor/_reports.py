@@ -107,8 +107,12 @@ class _ReportsMixin:
         return cache["disparity"]
 
 
-def warn_if_collapsed(est, y_enc, logits):
-    """Warn when the training predictions ignore classes or are at chance."""
+def warn_if_collapsed(est, y_enc, logits, where="on the training data"):
+    """Warn when the predictions ignore classes or are at chance.
+
+    ``where`` names the rows: a sample of the training rows, or (with early
+    stopping) the out-of-fold predictions of the rows the members held out.
+    """
     present = np.unique(y_enc)
     if present.size < 2:
         return
@@ -122,8 +126,7 @@ def warn_if_collapsed(est, y_enc, logits):
         what = (
             f"never predicts classes {missing}"
             if missing
-            else f"reaches a training balanced accuracy of {bacc:.3f} (chance "
-            f"{chance:.3f})"
+            else f"reaches a balanced accuracy of {bacc:.3f} (chance {chance:.3f})"
         )
         # Suggest only what this estimator does not already do.
         tries = []
@@ -139,7 +142,7 @@ def warn_if_collapsed(est, y_enc, logits):
         else:
             tries.append("a larger max_iter or learning_rate_init")
         warnings.warn(
-            f"{type(est).__name__} {what} on the training data: the network "
+            f"{type(est).__name__} {what} {where}: the network "
             f"collapsed. Try {' or '.join(tries[:-1]) + ', ' if tries[:-1] else ''}"
             f"{tries[-1]}.",
             CollapseWarning,

@@ -345,6 +345,18 @@ class _TrainingMixin:
             if validate and not refit
             else None
         )
+        if held is not None and self.stop_reason_ != "interrupted":
+            rows, logp = held
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                warn_if_collapsed(
+                    self,
+                    y_enc[rows],
+                    logp[rows],
+                    where=f"on the out-of-fold predictions of the {len(rows)} "
+                    "rows held out for early stopping",
+                )
+            caught.extend(record)
         self.decision_offsets_ = np.zeros(self.n_classes_)
         if held is not None and self.decision_offsets == "auto":
             rows, logp = held
@@ -633,6 +645,7 @@ class _TrainingMixin:
             eval_rows,
             logits,
             epochs_before,
+            held_out=use_validation,
         )
 
     def _selection_score(self, y_valid):
@@ -681,7 +694,17 @@ class _TrainingMixin:
         return "max_iter" if done == epochs else "interrupted"
 
     def _warn_after_fit(
-        self, plan, done, epochs, interrupted, partial, y_enc, rows, logits, since
+        self,
+        plan,
+        done,
+        epochs,
+        interrupted,
+        partial,
+        y_enc,
+        rows,
+        logits,
+        since,
+        held_out=False,
     ):
         name = type(self).__name__
         if interrupted:
@@ -718,7 +741,11 @@ class _TrainingMixin:
                 ConvergenceWarning,
                 stacklevel=5,
             )
-        warn_if_collapsed(self, y_enc[rows], logits)
+        if not held_out:
+            # Held-out rows are checked once, on the ensemble's out-of-fold
+            # decisions (_train_members): one member missing the two or three
+            # rows of a rare class its split holds is no collapse.
+            warn_if_collapsed(self, y_enc[rows], logits)
 
 
 class _HeldOutPredictions(ClassifierMixin, BaseEstimator):

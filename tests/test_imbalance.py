@@ -358,6 +358,33 @@ def test_collapsed_fit_warns():
         balanced.fit(X, y)
 
 
+def test_collapse_is_judged_on_the_ensembles_out_of_fold_decisions():
+    """With early stopping the check reads the out-of-fold decisions of every
+    held-out row, not each member's split: two or three rows of a rare class
+    missed by one member are no collapse, a majority-only ensemble is."""
+    X, y = make_classification(
+        n_samples=3000,
+        n_features=6,
+        weights=[0.996],
+        class_sep=0.6,
+        flip_y=0,
+        random_state=1,
+    )
+    assert np.bincount(y)[1] == 12  # 2-3 rows in each member's split
+    with warnings.catch_warnings():
+        # Checked on each member's split, one member reached a balanced
+        # accuracy of 0.474 here; out of fold the minority's recall is 0.5.
+        warnings.simplefilter("error", CollapseWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = FocalClassifier(hidden_layer_sizes=(16,), random_state=0).fit(X, y)
+    assert clf.disparity_report_.worst_class_recall >= 0.25
+    X, y = make_classification(
+        n_samples=400, weights=[0.97], class_sep=0.3, flip_y=0, random_state=0
+    )
+    with pytest.warns(CollapseWarning, match="out-of-fold predictions of the 400"):
+        SCoRClassifier(class_weight=None, random_state=0).fit(X, y)
+
+
 # Five epochs: a collapse is possible and not under test (the weights are).
 @pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning")
 @pytest.mark.parametrize(
