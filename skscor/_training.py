@@ -336,6 +336,7 @@ class _TrainingMixin:
             if self.stop_reason_ == "interrupted":
                 break
         del self._last_eval
+        self.__dict__.pop("_selection_weight", None)
         self.members_ = nets
         # partial_fit trains on all rows and a refit's members end on them:
         # no held-out rows to choose offsets on (or to report), so none are
@@ -417,17 +418,16 @@ class _TrainingMixin:
                 results["periodic"][1][0],
             )
             loss_none, loss_periodic, se = _paired_gain(
-                y_enc[rows], plain, periodic, self.n_classes_
+                y_enc[rows], plain, periodic, self.n_classes_, self._selection_weight
             )
             scores = {"none": loss_none, "periodic": loss_periodic, "se": se}
             chosen = "periodic" if loss_periodic < loss_none - se else None
         else:
             chosen = next(iter(results))
-            scores["none" if chosen is None else "periodic"] = _balanced_log_loss(
-                y_enc[results[chosen][1][0][0]],
-                results[chosen][1][0][1],
-                self.n_classes_,
-            )
+            rows, logits = results[chosen][1][0]
+            scores["none" if chosen is None else "periodic"] = _paired_gain(
+                y_enc[rows], logits, logits, self.n_classes_, self._selection_weight
+            )[0]
         state, last_eval, record = results[chosen]
         self.__dict__.update(state)
         self._last_eval = last_eval
@@ -584,6 +584,9 @@ class _TrainingMixin:
             hooks.append(Progress(self.max_iter, self.n_iter_no_change))
         epochs_before = len(net.history)
         rng = torch.Generator(device=device).manual_seed(seed)
+        selection_weight = _selection_weight(balance)
+        # numeric_embedding='auto' weighs the classes as the selection does
+        self._selection_weight = selection_weight
         with self._threads():
             done, interrupted = net.run(
                 data,
@@ -597,7 +600,7 @@ class _TrainingMixin:
                 select=(
                     None if valid is None else self._selection_score(y_enc[valid_idx])
                 ),
-                valid_weight=_selection_weight(balance),
+                valid_weight=selection_weight,
             )
             kept = len(net.history) - 1
             if stopper is not None and stopper.best_state is not None:
@@ -792,37 +795,40 @@ def _row_log_loss(y, logits):
     return log_norm - z[np.arange(len(y)), y]
 
 
-def _balanced_log_loss(y, logits, n_classes):
-    """Mean over the classes present of their rows' mean log-loss."""
-    loss = _row_log_loss(y, logits)
-    present = [k for k in range(n_classes) if np.any(y == k)]
-    return float(np.mean([loss[y == k].mean() for k in present]))
+def _paired_gain(y, logits_a, logits_b, n_classes, class_weight=None):
+    """Class-weighted held-out log-losses of two networks on the same rows, and
+    the standard error of their difference.
 
-
-def _paired_gain(y, logits_a, logits_b, n_classes):
-    """Class-balanced log-losses of two networks on the same rows, and the
-    standard error of their difference.
-
-    The difference ``b - a`` is the mean over the ``K`` classes present of
-    each class's mean paired difference ``d_i``; its standard error is
-    ``sqrt(sum_k var_k(d) / n_k) / K``. A class with a single row has no
-    variance estimate: the error is then infinite (no evidence either way).
-    Returns ``(loss_a, loss_b, se)``.
+    Each loss is the mean over the classes present of their rows' mean
+    log-loss, weighted by ``class_weight`` (None: equally, the balanced
+    log-loss; the weights the epoch selection uses). With ``v_k`` the weights
+    of the ``K`` classes present, normalised to sum to one, the difference
+    ``b - a`` is ``sum_k v_k mean_k(d)`` over the paired row differences
+    ``d_i``, with standard error ``sqrt(sum_k v_k^2 var_k(d) / n_k)``. A class
+    with a single row has no variance estimate: the error is then infinite
+    (no evidence either way). Returns ``(loss_a, loss_b, se)``.
     """
     la, lb = _row_log_loss(y, logits_a), _row_log_loss(y, logits_b)
     d = lb - la
     present = [k for k in range(n_classes) if np.any(y == k)]
+    v = np.ones(len(present))
+    if class_weight is not None:
+        v = np.asarray(class_weight, dtype=np.float64)[present]
+    v = v / v.sum()
     var = 0.0
-    for k in present:
+    for vk, k in zip(v, present, strict=True):
         dk = d[y == k]
         if dk.size < 2:
             var = float("inf")
             break
-        var += dk.var(ddof=1) / dk.size
-    se = float(np.sqrt(var)) / len(present)
-    loss_a = float(np.mean([la[y == k].mean() for k in present]))
-    loss_b = float(np.mean([lb[y == k].mean() for k in present]))
-    return loss_a, loss_b, se
+        var += vk**2 * dk.var(ddof=1) / dk.size
+    loss_a = float(
+        sum(vk * la[y == k].mean() for vk, k in zip(v, present, strict=True))
+    )
+    loss_b = float(
+        sum(vk * lb[y == k].mean() for vk, k in zip(v, present, strict=True))
+    )
+    return loss_a, loss_b, float(np.sqrt(var))
 
 
 def _selection_weight(balance):

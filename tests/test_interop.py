@@ -140,8 +140,14 @@ def test_weights_only_save_and_load(data, tmp_path):
 def test_pickled_bytes_do_not_hold_training_data(data):
     X, y = data
     big = np.repeat(X, 50, axis=0)
+    # numeric_embedding=None: five members of 8 units; the embeddings (which
+    # 'auto' may choose) add parameters, not data.
     clf = SCoRClassifier(
-        hidden_layer_sizes=(8,), max_iter=1, random_state=0, early_stopping=True
+        hidden_layer_sizes=(8,),
+        max_iter=1,
+        random_state=0,
+        early_stopping=True,
+        numeric_embedding=None,
     ).fit(big, np.repeat(y, 50))
     buf = io.BytesIO()
     with warnings.catch_warnings():

@@ -164,8 +164,9 @@ def test_auto_embedding_is_the_fit_it_chose(data, max_iter):
     assert auto.loss_curve_ == chosen.loss_curve_
 
 
-def _paired_reference(y, a, b):
-    """The paired difference's balanced mean and standard error, by definition."""
+def _paired_reference(y, a, b, weight=None):
+    """The paired difference's class-weighted mean and standard error, by
+    definition (the selection's class weights; None: balanced)."""
     import pandas as pd
 
     def row_loss(z):
@@ -176,21 +177,27 @@ def _paired_reference(y, a, b):
     frame = pd.DataFrame({"y": y, "a": row_loss(a), "b": row_loss(b)})
     frame["d"] = frame.b - frame.a
     g = frame.groupby("y")
-    k = g.ngroups
-    se = math.sqrt((g.d.var() / g.d.count()).sum()) / k
-    return g.a.mean().mean(), g.b.mean().mean(), se
+    v = pd.Series(
+        1.0 if weight is None else np.asarray(weight)[g.d.mean().index],
+        index=g.d.mean().index,
+    )
+    v = v / v.sum()
+    se = math.sqrt((v**2 * g.d.var() / g.d.count()).sum())
+    return (v * g.a.mean()).sum(), (v * g.b.mean()).sum(), se
 
 
 @pytest.mark.parametrize("n_classes", [2, 4])
-def test_paired_gain_matches_the_definition(n_classes):
+@pytest.mark.parametrize("weighted", [False, True])
+def test_paired_gain_matches_the_definition(n_classes, weighted):
     from skscor._training import _paired_gain
 
     rng = np.random.default_rng(n_classes)
     y = np.repeat(np.arange(n_classes), [50, 7, 3, 20][:n_classes])
     a = rng.normal(size=(len(y), n_classes)).astype(np.float32)
     b = a + rng.normal(scale=0.5, size=a.shape).astype(np.float32)
-    got = _paired_gain(y, a, b, n_classes)
-    np.testing.assert_allclose(got, _paired_reference(y, a, b), rtol=1e-10)
+    weight = rng.uniform(0.1, 3.0, size=n_classes) if weighted else None
+    got = _paired_gain(y, a, b, n_classes, weight)
+    np.testing.assert_allclose(got, _paired_reference(y, a, b, weight), rtol=1e-10)
     # one row of a class: no variance estimate, so no evidence either way
     y1 = y.copy()
     y1[-1] = n_classes  # a class of its own
