@@ -108,11 +108,11 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--smoke",
         action="store_true",
-        help="3,000 rows at ratio 20, 'lr' and 'scor' with max_iter=3, seed 0",
+        help="1,500 rows at ratio 20, 'lr' and 'scor' with max_iter=2, seed 0",
     )
     args = parser.parse_args(argv)
     if args.smoke:
-        run(args.out, ["lr", "scor"], [20], [0], rows=3000, max_iter=3)
+        run(args.out, ["lr", "scor"], [20], [0], rows=1500, max_iter=2)
         return
     run(
         args.out,

@@ -376,13 +376,17 @@ def test_collapse_is_judged_on_the_ensembles_out_of_fold_decisions():
         # accuracy of 0.474 here; out of fold the minority's recall is 0.5.
         warnings.simplefilter("error", CollapseWarning)
         warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = FocalClassifier(hidden_layer_sizes=(16,), random_state=0).fit(X, y)
+        clf = FocalClassifier(
+            hidden_layer_sizes=(16,), numeric_embedding=None, random_state=0
+        ).fit(X, y)
     assert clf.disparity_report_.worst_class_recall >= 0.25
     X, y = make_classification(
         n_samples=400, weights=[0.97], class_sep=0.3, flip_y=0, random_state=0
     )
     with pytest.warns(CollapseWarning, match="out-of-fold predictions of the 400"):
-        SCoRClassifier(class_weight=None, random_state=0).fit(X, y)
+        SCoRClassifier(class_weight=None, numeric_embedding=None, random_state=0).fit(
+            X, y
+        )
 
 
 # Five epochs: a collapse is possible and not under test (the weights are).
