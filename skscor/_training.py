@@ -297,23 +297,17 @@ class _TrainingMixin:
             torch.manual_seed(member_seed)
             if self.verbose and k > 1:
                 print(f"member {m + 1} of {k}")
-            if m == 0 and choose:
-                caught.extend(
-                    self._choose_embedding(
-                        X, y_enc, sample_weight, device, member_seed, splits[0]
-                    )
-                )
-                nets.append(self.net_)
-                self.net_.kept_prior = self.class_prior_
-                runs.append({a: v for a, v in vars(self).items() if a.endswith("_")})
-                runs[-1]["_eval"], runs[-1]["_on"] = self._last_eval
-                if self.stop_reason_ == "interrupted":
-                    break
-                continue
             with warnings.catch_warnings(record=k > 1) as record:
                 if k > 1:
                     warnings.simplefilter("always")
-                if refit:
+                if m == 0 and choose:
+                    # its own record: the losing candidate's warnings go with it
+                    caught.extend(
+                        self._choose_embedding(
+                            X, y_enc, sample_weight, device, member_seed, splits[0]
+                        )
+                    )
+                elif refit:
                     self._train_refit(
                         X, y_enc, sample_weight, device, member_seed, splits[m]
                     )
@@ -331,7 +325,7 @@ class _TrainingMixin:
             caught.extend(record or ())
             nets.append(self.net_)
             self.net_.kept_prior = self.class_prior_
-            runs.append({a: v for a, v in vars(self).items() if a.endswith("_")})
+            runs.append(self._fitted_snapshot())
             runs[-1]["_eval"], runs[-1]["_on"] = self._last_eval
             if self.stop_reason_ == "interrupted":
                 break
@@ -377,6 +371,10 @@ class _TrainingMixin:
                 seen.add(key)
                 warnings.warn(w.message, w.category, stacklevel=4)
 
+    def _fitted_snapshot(self):
+        """The fitted attributes one ``_train`` run left (names ending in _)."""
+        return {a: v for a, v in vars(self).items() if a.endswith("_")}
+
     def _choose_embedding(self, X, y_enc, sample_weight, device, seed, split):
         """``numeric_embedding='auto'``: train the first member both ways.
 
@@ -405,8 +403,8 @@ class _TrainingMixin:
             except DivergenceError as err:
                 diverged = diverged or err
                 continue
-            state = {a: v for a, v in vars(self).items() if a.endswith("_")}
-            results[embedding] = (state, self._last_eval, list(record))
+            snapshot = self._fitted_snapshot()
+            results[embedding] = (snapshot, self._last_eval, list(record))
             if self.stop_reason_ == "interrupted":
                 break
         if not results:
