@@ -631,6 +631,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     n_dense_out_ : int
         Number of leading float columns of the output (numeric, indicators,
         one-hot).
+    continuous_out_ : ndarray of int
+        Output columns that hold a numeric input column with more than two
+        values (the columns the periodic embeddings read; flags, indicators
+        and one-hot columns are not among them).
     embedding_cardinalities_ : list of int
         Number of codes of each embedded column (the trailing output
         columns), the reserved code 0 for unseen levels included.
@@ -654,8 +658,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     >>> from skscor._preprocessing import TabularEncoder
     >>> X = np.array([[1.0, 0.0], [2.0, 1.0], [np.nan, 1.0], [40.0, 0.0]])
     >>> enc = TabularEncoder().fit(X)
-    >>> enc.encodings_, enc.n_dense_out_
-    (['robust', 'binary'], 3)
+    >>> enc.encodings_, enc.n_dense_out_, enc.continuous_out_.tolist()
+    (['robust', 'binary'], 3, [0])
     >>> enc.feature_names_out_
     ['x0', 'x1', 'x0_missing']
     >>> enc.transform(X)[:, 1:]
@@ -831,9 +835,13 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self._layout = []  # (column index, kind, first output column)
         pos = 0
         index = {id(c): j for j, c in enumerate(columns)}
+        continuous = []
         for c in numeric:
             self._layout.append((index[id(c)], "numeric", pos))
+            if c["encoding"] != "binary":
+                continuous.append(pos)
             pos += 1
+        self.continuous_out_ = np.asarray(continuous, dtype=np.intp)
         for c in indicators:
             self._layout.append((index[id(c)], "indicator", pos))
             pos += 1

@@ -98,7 +98,13 @@ class MLP(nn.Module):
         initialised from ``N(0, periodic_sigma^2)``, and one linear map
         ``W`` to ``periodic_dim`` dimensions shared by all columns. The
         embedded vectors are concatenated after the columns themselves.
-    periodic_frequencies : int, default=8
+    periodic_columns : sequence of int or None, default=None
+        With ``periodic``: which of the leading float columns are embedded
+        (indices in ``[0, n_dense)``); None embeds all of them. A 0/1 flag
+        or one-hot column gains nothing from it (a 2-valued input has no
+        shape for frequencies to fit) and costs ``periodic_dim`` inputs of
+        the first layer, so the estimators pass only the columns with more
+        than two values. Empty: no periodic embedding.
     periodic_dim : int, default=8
     periodic_sigma : float, default=1.0
 
@@ -108,8 +114,9 @@ class MLP(nn.Module):
         Number of leading float input columns.
     embeddings : torch.nn.ModuleList
         One ``nn.Embedding`` per embedded column (empty without embeddings).
-    frequencies : torch.nn.Parameter of shape (n_dense, periodic_frequencies)
-        With ``periodic``: the learned frequencies ``c``.
+    frequencies : torch.nn.Parameter of shape (n_periodic, periodic_frequencies)
+        With ``periodic``: the learned frequencies ``c`` of the embedded
+        columns.
     periodic_map : torch.nn.Linear or None
         With ``periodic``: the shared map ``W``.
 
@@ -133,6 +140,13 @@ class MLP(nn.Module):
     >>> net = MLP(4, 3, hidden_layer_sizes=(8,), periodic=True)
     >>> net(torch.randn(2, 4)).shape, net.body[0].in_features
     (torch.Size([2, 3]), 36)
+
+    Only the first two of them (the others are 0/1 flags, say):
+
+    >>> net = MLP(4, 3, hidden_layer_sizes=(8,), periodic=True,
+    ...           periodic_columns=[0, 1])
+    >>> net(torch.randn(2, 4)).shape, net.body[0].in_features
+    (torch.Size([2, 3]), 20)
     """
 
     def __init__(
@@ -145,6 +159,7 @@ class MLP(nn.Module):
         head: str = "linear",
         embeddings: Sequence[int | tuple[int, int]] = (),
         periodic: bool = False,
+        periodic_columns: Sequence[int] | None = None,
         periodic_frequencies: int = 8,
         periodic_dim: int = 8,
         periodic_sigma: float = 1.0,
@@ -167,6 +182,27 @@ class MLP(nn.Module):
             nn.Embedding(n_codes, dim, padding_idx=0) for n_codes, dim in specs
         )
         self.periodic_map = None
+        index = None
+        if periodic and periodic_columns is not None:
+            index = [int(j) for j in periodic_columns]
+            if any(not 0 <= j < self.n_dense for j in index) or len(set(index)) < len(
+                index
+            ):
+                raise ValueError(
+                    f"periodic_columns must be distinct indices in [0, {self.n_dense})"
+                    f" (the leading float columns), got {list(periodic_columns)}."
+                )
+            if index == list(range(self.n_dense)):
+                index = None  # all of them: a slice, no gather
+            elif not index:
+                periodic = False
+        n_periodic = self.n_dense if index is None else len(index)
+        # not in the state_dict: the columns are an argument of the module
+        self.register_buffer(
+            "periodic_index",
+            None if index is None else torch.tensor(index, dtype=torch.long),
+            persistent=False,
+        )
         if periodic:
             if periodic_frequencies < 1 or periodic_dim < 1 or not periodic_sigma > 0:
                 raise ValueError(
@@ -174,7 +210,7 @@ class MLP(nn.Module):
                     "integers and periodic_sigma a positive float."
                 )
             self.frequencies = nn.Parameter(
-                torch.randn(self.n_dense, int(periodic_frequencies))
+                torch.randn(n_periodic, int(periodic_frequencies))
                 * float(periodic_sigma)
             )
             self.periodic_map = nn.Linear(
@@ -183,7 +219,7 @@ class MLP(nn.Module):
         layers: list[nn.Module] = []
         width = self.n_dense + sum(dim for _, dim in specs)
         if periodic:
-            width += self.n_dense * int(periodic_dim)
+            width += n_periodic * int(periodic_dim)
         for size in hidden_layer_sizes:
             layers.append(nn.Linear(width, int(size)))
             layers.append(_ACTIVATIONS[activation]())
@@ -200,7 +236,12 @@ class MLP(nn.Module):
     def forward(self, X: Tensor) -> Tensor:
         periodic = None
         if self.periodic_map is not None:
-            angle = (2 * math.pi) * X[:, : self.n_dense, None] * self.frequencies
+            cols = (
+                X[:, : self.n_dense]
+                if self.periodic_index is None
+                else X[:, self.periodic_index]
+            )
+            angle = (2 * math.pi) * cols[:, :, None] * self.frequencies
             periodic = torch.relu(
                 self.periodic_map(torch.cat([angle.sin(), angle.cos()], dim=-1))
             ).flatten(1)

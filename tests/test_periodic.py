@@ -20,8 +20,9 @@ def _reference(net, X):
     parts = [X[:, :n]]
     for j, table in enumerate(net.embeddings):
         parts.append(table(X[:, n + j].long()))
-    for j in range(n):
-        angle = 2 * math.pi * X[:, j : j + 1] * net.frequencies[j][None, :]
+    columns = range(n) if net.periodic_index is None else net.periodic_index.tolist()
+    for i, j in enumerate(columns):
+        angle = 2 * math.pi * X[:, j : j + 1] * net.frequencies[i][None, :]
         v = torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
         parts.append(torch.relu(v @ net.periodic_map.weight.T + net.periodic_map.bias))
     return net.head(net.body(torch.cat(parts, dim=1)))
@@ -50,6 +51,43 @@ def test_periodic_forward_matches_the_definition(dtype):
         torch.testing.assert_close(a, b, **tol)
     assert net.frequencies.shape == (4, 8)
     assert net.body[0].in_features == 4 + 2 + 4 * 8
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_periodic_columns_match_the_definition(dtype):
+    torch.manual_seed(0)
+    net = MLP(
+        5, 3, hidden_layer_sizes=(7,), periodic=True, periodic_columns=[2, 0],
+        embeddings=[(4, 2)],
+    ).to(dtype)  # fmt: skip
+    X = torch.randn(6, 5, dtype=dtype)
+    X[:, 4] = torch.tensor([0, 1, 2, 3, 1, 2], dtype=dtype)
+    tol = {"atol": 1e-5, "rtol": 1e-5} if dtype == torch.float32 else {}
+    out, ref = net(X), _reference(net, X)
+    torch.testing.assert_close(out, ref, **tol)
+    g = torch.autograd.grad(out.square().sum(), [net.frequencies])
+    g_ref = torch.autograd.grad(ref.square().sum(), [net.frequencies])
+    torch.testing.assert_close(g[0], g_ref[0], **tol)
+    assert net.frequencies.shape == (2, 8)
+    assert net.body[0].in_features == 4 + 2 + 2 * 8
+    # the column indices are an argument, not weights
+    assert "periodic_index" not in net.state_dict()
+    # column 1 (not embedded) reaches the output through the plain path only
+    moved = X.clone()
+    moved[:, 1] += 1.0
+    assert not torch.allclose(net(moved), out)
+
+
+def test_periodic_columns_are_checked():
+    for bad in ([4], [-1], [0, 0]):
+        with pytest.raises(ValueError, match=r"periodic_columns .*\[0, 4\)"):
+            MLP(5, 2, periodic=True, periodic_columns=bad, embeddings=[3])
+    # all of them is the default; none of them is the plain MLP
+    torch.manual_seed(0)
+    assert MLP(4, 2, periodic=True, periodic_columns=range(4)).periodic_index is None
+    empty = MLP(4, 2, hidden_layer_sizes=(8,), periodic=True, periodic_columns=[])
+    assert empty.periodic_map is None
+    assert empty.body[0].in_features == 4
 
 
 def test_periodic_off_is_the_plain_mlp():
@@ -87,6 +125,47 @@ def test_numeric_embedding_takes_effect(data, max_iter):
     assert module.body[0].in_features == 6 * 9
     assert off.net_.module_.periodic_map is None
     assert not np.allclose(on.predict_proba(X), off.predict_proba(X))
+
+
+@pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning")
+def test_numeric_embedding_skips_two_valued_columns(data):
+    """Flags, one-hot and missing-indicator columns are not embedded."""
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
+    frame["flag"] = (X[:, 0] > 0).astype(float)  # a numeric 0/1 column
+    frame["colour"] = np.array(["red", "green", "blue"])[np.arange(len(y)) % 3]
+    frame.loc[::7, "f1"] = np.nan  # adds an indicator column
+    params = {"hidden_layer_sizes": (8,), "n_members": 1, "max_iter": 3}
+    clf = _fit(SCoRClassifier(numeric_embedding="periodic", **params), frame, y)
+    pre = clf.preprocessor_
+    names = np.asarray(pre.feature_names_out_)
+    assert names[pre.continuous_out_].tolist() == [f"f{j}" for j in range(6)]
+    module = clf.net_.module_
+    assert module.frequencies.shape[0] == 6
+    n_in = len(names)  # 6 + flag + f1_missing + 3 one-hot
+    assert n_in == 11
+    assert module.body[0].in_features == n_in + 6 * 8
+    # without a column to embed, 'auto' has nothing to choose: one plain
+    # training per member, no scores
+    flags = frame[["flag", "colour"]]
+    calls = []
+    est = SCoRClassifier(numeric_embedding="auto", random_state=0, **params)
+    train = type(est)._train
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return train(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(type(est), "_train", counted)
+        _fit(est, flags, y)
+    assert len(calls) == 1
+    assert est.numeric_embedding_ is None
+    assert not hasattr(est, "numeric_embedding_scores_")
+    # explicit 'periodic' there builds the plain network too
+    _fit(est.set_params(numeric_embedding="periodic"), flags, y)
+    assert est.net_.module_.periodic_map is None
 
 
 def test_numeric_embedding_travels_with_the_weights(data):
