@@ -190,15 +190,15 @@ hidden_layer_sizes : array-like of int, default=(100,)
         integer indices or column names, as in
         ``HistGradientBoostingClassifier``; ``None``: none.
     numeric_embedding : {'auto', 'periodic'} or None, default='auto'
-        'periodic': the default MLP also embeds each numeric input column
-        with more than two values (``preprocessor_.continuous_out_``; flags,
-        missing indicators and one-hot columns gain nothing from it, and
-        without ``preprocessing`` every column) periodically,
-        ``relu(W [sin(2 pi c x), cos(2 pi c x)])`` with 8
+        'periodic': the default MLP also embeds each float input column
+        (conditioned numeric columns, missing indicators, one-hot columns)
+        periodically, ``relu(W [sin(2 pi c x), cos(2 pi c x)])`` with 8
         learned frequencies per column (initialised from ``N(0, 1)``) and one
         linear map to 8 dimensions shared by the columns (PLR-lite, Gorishniy
         et al., NeurIPS 2022; :class:`skscor.modules.MLP`), beside the
-        columns themselves. 'auto': the first member is trained both with
+        columns themselves (a 0/1 column's embedding takes two values: it is
+        folded into the first layer, the same network at a lower cost; see
+        ``binary_columns`` there). 'auto': the first member is trained both with
         and without them, from the same seed on the same held-out split,
         each keeping its best epoch; the embeddings are kept only when they
         lower the class-balanced held-out log-loss by more than one standard
@@ -206,8 +206,7 @@ hidden_layer_sizes : array-like of int, default=(100,)
         decide), and every other member is built the same way
         (``numeric_embedding_``, ``numeric_embedding_scores_``); without
         held-out rows (``early_stopping=False`` or ``'refit'``,
-        ``partial_fit``), with a custom ``module``, or without a column to
-        embed, none. Measured on the
+        ``partial_fit``) or with a custom ``module``, none. Measured on the
         natural tasks (benchmarks/README.md): large gains where thresholds on
         a feature matter (a churn task: balanced accuracy +0.06), losses on
         image-like columns, at about 1.6x the fit time. 'periodic' is not

@@ -633,8 +633,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         one-hot).
     continuous_out_ : ndarray of int
         Output columns that hold a numeric input column with more than two
-        values (the columns the periodic embeddings read; flags, indicators
-        and one-hot columns are not among them).
+        values. The other leading float columns are all 0/1 (flags,
+        indicators, one-hot columns): the network folds their periodic
+        embeddings into its first layer.
     embedding_cardinalities_ : list of int
         Number of codes of each embedded column (the trailing output
         columns), the reserved code 0 for unseen levels included.

@@ -116,25 +116,23 @@ class _TrainingMixin:
         chosen = self.__dict__.get("numeric_embedding_", self.numeric_embedding)
         return chosen == "periodic"
 
-    def _periodic_columns(self, n_features):
-        """The input columns the periodic embeddings read.
+    def _binary_columns(self):
+        """The 0/1 input columns, whose periodic embeddings the MLP folds.
 
-        The conditioned columns with more than two values; every leading
-        float column without input conditioning (``preprocessing=None``).
+        The conditioned float columns with two values (flags, one-hot and
+        missing-indicator columns); none without input conditioning.
         """
         pre = getattr(self, "preprocessor_", None)
         if pre is None:
-            return list(range(n_features))
-        return pre.continuous_out_.tolist()
+            return []
+        return sorted(set(range(pre.n_dense_out_)) - set(pre.continuous_out_.tolist()))
 
     def _check_memory(self, n_features, batch_size, device):
         """Refuse a default network that cannot fit in memory, before allocating."""
         if self.module is not None:
             return
         # periodic embeddings: 8 more inputs of the first layer per column
-        width_in = n_features
-        if self._periodic():
-            width_in += 8 * len(self._periodic_columns(n_features))
+        width_in = n_features * (9 if self._periodic() else 1)
         widths = [width_in, *(int(w) for w in self.hidden_layer_sizes)]
         widths.append(self.n_classes_)
         params = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
@@ -165,7 +163,7 @@ class _TrainingMixin:
                 # high-cardinality categorical columns: learned embeddings
                 embeddings=() if pre is None else pre.embedding_cardinalities_,
                 periodic=self._periodic(),
-                periodic_columns=self._periodic_columns(n_features),
+                binary_columns=self._binary_columns(),
             )
         else:
             module = self.module(n_features, self.n_classes_)
@@ -290,15 +288,13 @@ class _TrainingMixin:
         )
         refit = self.early_stopping == "refit" and first and not partial
         # 'auto' embedding: chosen on the first member's held-out rows when
-        # there are some; otherwise (and with a custom module, or without a
-        # column with more than two values to embed) none.
+        # there are some; otherwise (and with a custom module) none.
         choose = (
             first
             and self.numeric_embedding == "auto"
             and self.module is None
             and validate
             and not refit
-            and len(self._periodic_columns(X.shape[1])) > 0
         )
         if first:
             self.numeric_embedding_ = (

@@ -7,6 +7,7 @@ cannot be found there).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -98,13 +99,23 @@ class MLP(nn.Module):
         initialised from ``N(0, periodic_sigma^2)``, and one linear map
         ``W`` to ``periodic_dim`` dimensions shared by all columns. The
         embedded vectors are concatenated after the columns themselves.
-    periodic_columns : sequence of int or None, default=None
-        With ``periodic``: which of the leading float columns are embedded
-        (indices in ``[0, n_dense)``); None embeds all of them. A 0/1 flag
-        or one-hot column gains nothing from it (a 2-valued input has no
-        shape for frequencies to fit) and costs ``periodic_dim`` inputs of
-        the first layer, so the estimators pass only the columns with more
-        than two values. Empty: no periodic embedding.
+    binary_columns : sequence of int, default=()
+        With ``periodic``: leading float columns that hold 0/1 values (flags,
+        one-hot and missing-indicator columns). The embedding of such a
+        column takes two values only, at 0 (the same for every column:
+        ``sin 0``, ``cos 0``) and at 1, so it is computed once per batch and
+        interpolated, ``e(0) + x (e(1) - e(0))``, and folded into the first
+        hidden layer (its weights on the column's embedding, ``B_j``, become
+        a constant ``B_j e(0)`` and one weight ``B_j (e(1) - e(0))``). On
+        0/1 inputs it is the same network, parameterised the same way
+        (``body[0]`` holds the weights of the other inputs,
+        ``binary_weight`` the blocks ``B_j``; for the same seed the same
+        initial weights), but the first layer's product no longer reads
+        ``periodic_dim`` inputs per 0/1 column: on a one-hot-heavy table the
+        embeddings cost about 2x less. An input between 0 and 1 (a
+        two-level category unseen at fit is 0.5) gets the interpolation.
+        Without hidden layers there is nothing to fold into, and the
+        columns are embedded like the others.
     periodic_dim : int, default=8
     periodic_sigma : float, default=1.0
 
@@ -114,9 +125,8 @@ class MLP(nn.Module):
         Number of leading float input columns.
     embeddings : torch.nn.ModuleList
         One ``nn.Embedding`` per embedded column (empty without embeddings).
-    frequencies : torch.nn.Parameter of shape (n_periodic, periodic_frequencies)
-        With ``periodic``: the learned frequencies ``c`` of the embedded
-        columns.
+    frequencies : torch.nn.Parameter of shape (n_dense, periodic_frequencies)
+        With ``periodic``: the learned frequencies ``c``.
     periodic_map : torch.nn.Linear or None
         With ``periodic``: the shared map ``W``.
 
@@ -141,12 +151,17 @@ class MLP(nn.Module):
     >>> net(torch.randn(2, 4)).shape, net.body[0].in_features
     (torch.Size([2, 3]), 36)
 
-    Only the first two of them (the others are 0/1 flags, say):
+    The same network, from the same seed, when the last two columns are 0/1
+    flags, computed faster:
 
-    >>> net = MLP(4, 3, hidden_layer_sizes=(8,), periodic=True,
-    ...           periodic_columns=[0, 1])
-    >>> net(torch.randn(2, 4)).shape, net.body[0].in_features
-    (torch.Size([2, 3]), 20)
+    >>> _ = torch.manual_seed(0)
+    >>> net = MLP(4, 3, hidden_layer_sizes=(8,), periodic=True)
+    >>> _ = torch.manual_seed(0)
+    >>> fast = MLP(4, 3, hidden_layer_sizes=(8,), periodic=True,
+    ...            binary_columns=[2, 3])
+    >>> X = torch.cat([torch.randn(5, 2), torch.randint(0, 2, (5, 2))], 1)
+    >>> torch.allclose(fast(X), net(X), atol=1e-6)
+    True
     """
 
     def __init__(
@@ -159,7 +174,7 @@ class MLP(nn.Module):
         head: str = "linear",
         embeddings: Sequence[int | tuple[int, int]] = (),
         periodic: bool = False,
-        periodic_columns: Sequence[int] | None = None,
+        binary_columns: Sequence[int] = (),
         periodic_frequencies: int = 8,
         periodic_dim: int = 8,
         periodic_sigma: float = 1.0,
@@ -182,27 +197,14 @@ class MLP(nn.Module):
             nn.Embedding(n_codes, dim, padding_idx=0) for n_codes, dim in specs
         )
         self.periodic_map = None
-        index = None
-        if periodic and periodic_columns is not None:
-            index = [int(j) for j in periodic_columns]
-            if any(not 0 <= j < self.n_dense for j in index) or len(set(index)) < len(
-                index
-            ):
-                raise ValueError(
-                    f"periodic_columns must be distinct indices in [0, {self.n_dense})"
-                    f" (the leading float columns), got {list(periodic_columns)}."
-                )
-            if index == list(range(self.n_dense)):
-                index = None  # all of them: a slice, no gather
-            elif not index:
-                periodic = False
-        n_periodic = self.n_dense if index is None else len(index)
-        # not in the state_dict: the columns are an argument of the module
-        self.register_buffer(
-            "periodic_index",
-            None if index is None else torch.tensor(index, dtype=torch.long),
-            persistent=False,
-        )
+        binary = sorted(int(j) for j in binary_columns)
+        if any(not 0 <= j < self.n_dense for j in binary) or len(set(binary)) < len(
+            binary
+        ):
+            raise ValueError(
+                f"binary_columns must be distinct indices in [0, {self.n_dense}) "
+                f"(the leading float columns), got {list(binary_columns)}."
+            )
         if periodic:
             if periodic_frequencies < 1 or periodic_dim < 1 or not periodic_sigma > 0:
                 raise ValueError(
@@ -210,7 +212,7 @@ class MLP(nn.Module):
                     "integers and periodic_sigma a positive float."
                 )
             self.frequencies = nn.Parameter(
-                torch.randn(n_periodic, int(periodic_frequencies))
+                torch.randn(self.n_dense, int(periodic_frequencies))
                 * float(periodic_sigma)
             )
             self.periodic_map = nn.Linear(
@@ -218,14 +220,39 @@ class MLP(nn.Module):
             )
         layers: list[nn.Module] = []
         width = self.n_dense + sum(dim for _, dim in specs)
+        # Folding the 0/1 columns needs a first nn.Linear before the head.
+        fold = periodic and bool(binary) and len(hidden_layer_sizes) > 0
+        # Not in the state_dict: the columns are an argument of the module.
+        layout = self._binary_layout(binary if fold else [], width, int(periodic_dim))
+        for name, value in layout.items():
+            self.register_buffer(name, value, persistent=False)
         if periodic:
-            width += n_periodic * int(periodic_dim)
+            width += self.n_dense * int(periodic_dim)
         for size in hidden_layer_sizes:
             layers.append(nn.Linear(width, int(size)))
             layers.append(_ACTIVATIONS[activation]())
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
             width = int(size)
+        self.binary_weight = None
+        if fold:
+            # The unfolded first layer, drawn as without binary_columns (same
+            # initial network for the same seed), split in two: the weights
+            # of the other inputs stay an nn.Linear, the 0/1 columns' blocks
+            # become binary_weight.
+            full = layers[0]
+            with torch.random.fork_rng(devices=[]):  # its draws are overwritten
+                layers[0] = nn.Linear(len(self.main_inputs), full.out_features)
+            with torch.no_grad():
+                layers[0].weight.copy_(full.weight[:, self.main_inputs])
+                layers[0].bias.copy_(full.bias)
+            # (column, unit, dimension): one batched product per forward
+            self.binary_weight = nn.Parameter(
+                full.weight.detach()[:, self.binary_inputs]
+                .reshape(full.out_features, len(binary), int(periodic_dim))
+                .permute(1, 0, 2)
+                .contiguous()
+            )
         self.body = nn.Sequential(*layers)
         self.head = (
             nn.Linear(width, n_classes)
@@ -233,23 +260,78 @@ class MLP(nn.Module):
             else CosineLinear(width, n_classes)
         )
 
+    def _binary_layout(self, binary: list[int], base: int, dim: int) -> dict:
+        """Index buffers of the 0/1 columns and of the first layer's inputs.
+
+        ``base``: the first layer's input columns before the periodic block
+        (dense columns, categorical embeddings); column ``j``'s embedding
+        follows at ``base + j * dim`` in the unfolded layer.
+        ``main_inputs`` / ``binary_inputs``: the unfolded layer's columns
+        that the folded one reads from its input / from ``binary_weight``.
+        """
+        names = ("binary_index", "other_index", "main_inputs", "binary_inputs")
+        if not binary:
+            return dict.fromkeys(names)
+        other = [j for j in range(self.n_dense) if j not in set(binary)]
+
+        def block(cols):
+            return [base + j * dim + k for j in cols for k in range(dim)]
+
+        values = (binary, other, list(range(base)) + block(other), block(binary))
+        pairs = zip(names, values, strict=True)
+        return {n: torch.tensor(v, dtype=torch.long) for n, v in pairs}
+
+    def _periodic_embed(self, x: Tensor, frequencies: Tensor) -> Tensor:
+        """``relu(W [sin(2 pi c x), cos(2 pi c x)])`` per row and column."""
+        angle = (2 * math.pi) * x[..., None] * frequencies
+        return torch.relu(
+            self.periodic_map(torch.cat([angle.sin(), angle.cos()], dim=-1))
+        )
+
     def forward(self, X: Tensor) -> Tensor:
+        if self.binary_index is not None:
+            return self._forward_folded(X)
         periodic = None
         if self.periodic_map is not None:
-            cols = (
-                X[:, : self.n_dense]
-                if self.periodic_index is None
-                else X[:, self.periodic_index]
-            )
-            angle = (2 * math.pi) * cols[:, :, None] * self.frequencies
-            periodic = torch.relu(
-                self.periodic_map(torch.cat([angle.sin(), angle.cos()], dim=-1))
-            ).flatten(1)
+            periodic = self._periodic_embed(X[:, : self.n_dense], self.frequencies)
+            periodic = periodic.flatten(1)
         if len(self.embeddings):
             X = self._embed(X)
         if periodic is not None:
             X = torch.cat([X, periodic], dim=1)
         return self.head(self.body(X))
+
+    def _forward_folded(self, X: Tensor) -> Tensor:
+        """The forward pass with the 0/1 columns folded into the first layer.
+
+        A 0/1 column's embedding is ``e0 + x (e1_j - e0)`` (``e0`` the same
+        for every column), so its block ``B_j`` of the first layer's weights
+        adds ``B_j e0 + x B_j (e1_j - e0)``: a constant and one weight per
+        column, computed once per batch. The first layer's matrix product
+        reads only the other inputs, as wide as without the 0/1 columns'
+        embeddings.
+        """
+        dense = X[:, : self.n_dense]
+        other = self._periodic_embed(
+            dense[:, self.other_index], self.frequencies[self.other_index]
+        ).flatten(1)
+        freq = self.frequencies[self.binary_index]
+        e0 = self._periodic_embed(torch.zeros_like(freq[:1, 0]), freq[:1])
+        e1 = self._periodic_embed(torch.ones_like(freq[:, 0]), freq)
+        inputs = self._embed(X) if len(self.embeddings) else dense
+        first = self.body[0]
+        # B_j (e1_j - e0) and B_j e0 for every column j in one product
+        both = torch.bmm(
+            self.binary_weight, torch.stack([e1 - e0, e0.expand_as(e1)], dim=-1)
+        )
+        # The slopes join the weights the first layer already has on the
+        # 0/1 columns themselves (the leading inputs): no gather of them.
+        weight = first.weight.index_add(1, self.binary_index, both[..., 0].T)
+        bias = first.bias + both[..., 1].sum(dim=0)
+        out = F.linear(torch.cat([inputs, other], dim=1), weight, bias)
+        for layer in itertools.islice(self.body, 1, None):
+            out = layer(out)
+        return self.head(out)
 
     def _embed(self, X: Tensor) -> Tensor:
         codes = X[:, self.n_dense :].long()

@@ -20,9 +20,8 @@ def _reference(net, X):
     parts = [X[:, :n]]
     for j, table in enumerate(net.embeddings):
         parts.append(table(X[:, n + j].long()))
-    columns = range(n) if net.periodic_index is None else net.periodic_index.tolist()
-    for i, j in enumerate(columns):
-        angle = 2 * math.pi * X[:, j : j + 1] * net.frequencies[i][None, :]
+    for j in range(n):
+        angle = 2 * math.pi * X[:, j : j + 1] * net.frequencies[j][None, :]
         v = torch.cat([torch.sin(angle), torch.cos(angle)], dim=1)
         parts.append(torch.relu(v @ net.periodic_map.weight.T + net.periodic_map.bias))
     return net.head(net.body(torch.cat(parts, dim=1)))
@@ -53,41 +52,87 @@ def test_periodic_forward_matches_the_definition(dtype):
     assert net.body[0].in_features == 4 + 2 + 4 * 8
 
 
+def _folded_pair(dtype, activation="relu", hidden=(7,)):
+    """The same network unfolded and with columns 1 and 3 folded (same seed)."""
+    kwargs = {"hidden_layer_sizes": hidden, "activation": activation}
+    kwargs.update(periodic=True, embeddings=[(4, 2)])
+    torch.manual_seed(0)
+    full = MLP(6, 3, **kwargs).to(dtype)
+    torch.manual_seed(0)
+    folded = MLP(6, 3, binary_columns=[3, 1], **kwargs).to(dtype)
+    return full, folded
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_periodic_columns_match_the_definition(dtype):
-    torch.manual_seed(0)
-    net = MLP(
-        5, 3, hidden_layer_sizes=(7,), periodic=True, periodic_columns=[2, 0],
-        embeddings=[(4, 2)],
-    ).to(dtype)  # fmt: skip
-    X = torch.randn(6, 5, dtype=dtype)
-    X[:, 4] = torch.tensor([0, 1, 2, 3, 1, 2], dtype=dtype)
+def test_binary_columns_fold_the_same_network(dtype):
+    full, folded = _folded_pair(dtype)
+    assert folded.binary_index.tolist() == [1, 3]
+    assert folded.binary_weight.shape == (2, 7, 8)
+    # the first layer's product reads the dense, categorical and 3 embedded
+    # columns' inputs: 5 + 2 + 3 * 8 (the unfolded one 5 + 2 + 5 * 8)
+    assert folded.body[0].in_features == 5 + 2 + 3 * 8
+    assert full.body[0].in_features == 5 + 2 + 5 * 8
+    # the index buffers are arguments, not weights
+    assert "binary_index" not in folded.state_dict()
+    torch.manual_seed(1)
+    X = torch.randn(9, 6, dtype=dtype)
+    X[:, [1, 3]] = torch.randint(0, 2, (9, 2)).to(dtype)
+    X[:, 5] = torch.tensor([0, 1, 2, 3, 1, 2, 0, 3, 1], dtype=dtype)
     tol = {"atol": 1e-5, "rtol": 1e-5} if dtype == torch.float32 else {}
-    out, ref = net(X), _reference(net, X)
+    out, ref = folded(X), _reference(full, X)
     torch.testing.assert_close(out, ref, **tol)
-    g = torch.autograd.grad(out.square().sum(), [net.frequencies])
-    g_ref = torch.autograd.grad(ref.square().sum(), [net.frequencies])
-    torch.testing.assert_close(g[0], g_ref[0], **tol)
-    assert net.frequencies.shape == (2, 8)
-    assert net.body[0].in_features == 4 + 2 + 2 * 8
-    # the column indices are an argument, not weights
-    assert "periodic_index" not in net.state_dict()
-    # column 1 (not embedded) reaches the output through the plain path only
-    moved = X.clone()
-    moved[:, 1] += 1.0
-    assert not torch.allclose(net(moved), out)
+    # Same parameterisation: each folded parameter's gradient is the unfolded
+    # network's gradient on the same weights.
+    g_fold = dict(
+        zip(
+            [n for n, _ in folded.named_parameters()],
+            torch.autograd.grad(out.square().sum(), list(folded.parameters())),
+            strict=True,
+        )
+    )
+    g_full = dict(
+        zip(
+            [n for n, _ in full.named_parameters()],
+            torch.autograd.grad(ref.square().sum(), list(full.parameters())),
+            strict=True,
+        )
+    )
+    w = g_full.pop("body.0.weight")
+    torch.testing.assert_close(
+        g_fold.pop("body.0.weight"), w[:, folded.main_inputs], **tol
+    )
+    blocks = w[:, folded.binary_inputs].reshape(7, 2, 8).permute(1, 0, 2)
+    torch.testing.assert_close(g_fold.pop("binary_weight"), blocks, **tol)
+    assert g_fold.keys() == g_full.keys()
+    for name, grad in g_full.items():
+        torch.testing.assert_close(g_fold[name], grad, **tol, msg=name)
 
 
-def test_periodic_columns_are_checked():
-    for bad in ([4], [-1], [0, 0]):
-        with pytest.raises(ValueError, match=r"periodic_columns .*\[0, 4\)"):
-            MLP(5, 2, periodic=True, periodic_columns=bad, embeddings=[3])
-    # all of them is the default; none of them is the plain MLP
+def test_binary_columns_interpolate_between_0_and_1():
+    """An input of 0.5 (a two-level category unseen at fit) gets the midpoint."""
+    _, folded = _folded_pair(torch.float64, activation="identity")
+    X = torch.randn(4, 6, dtype=torch.float64)
+    X[:, 5] = 1.0
+    at = {}
+    for v in (0.0, 0.5, 1.0):
+        X[:, 1] = v
+        at[v] = folded(X)
+    # identity activations: the output is linear in the embedding
+    torch.testing.assert_close(at[0.5], (at[0.0] + at[1.0]) / 2)
+
+
+def test_binary_columns_are_checked():
+    for bad in ([5], [-1], [0, 0]):
+        with pytest.raises(ValueError, match=r"binary_columns .*\[0, 5\)"):
+            MLP(6, 2, periodic=True, binary_columns=bad, embeddings=[3])
     torch.manual_seed(0)
-    assert MLP(4, 2, periodic=True, periodic_columns=range(4)).periodic_index is None
-    empty = MLP(4, 2, hidden_layer_sizes=(8,), periodic=True, periodic_columns=[])
-    assert empty.periodic_map is None
-    assert empty.body[0].in_features == 4
+    # without periodic embeddings, or without a hidden layer to fold them
+    # into, the network is the unfolded one
+    plain = MLP(4, 2, binary_columns=[1])
+    linear = MLP(4, 2, hidden_layer_sizes=(), periodic=True, binary_columns=[1])
+    for net in (plain, linear):
+        assert net.binary_weight is None and net.binary_index is None
+    assert linear.head.in_features == 4 + 4 * 8
 
 
 def test_periodic_off_is_the_plain_mlp():
@@ -127,9 +172,8 @@ def test_numeric_embedding_takes_effect(data, max_iter):
     assert not np.allclose(on.predict_proba(X), off.predict_proba(X))
 
 
-@pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning")
-def test_numeric_embedding_skips_two_valued_columns(data):
-    """Flags, one-hot and missing-indicator columns are not embedded."""
+def test_numeric_embedding_folds_the_0_1_columns(data):
+    """Flags, one-hot and missing-indicator columns are folded, as typed at fit."""
     pd = pytest.importorskip("pandas")
     X, y = data
     frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
@@ -142,30 +186,20 @@ def test_numeric_embedding_skips_two_valued_columns(data):
     names = np.asarray(pre.feature_names_out_)
     assert names[pre.continuous_out_].tolist() == [f"f{j}" for j in range(6)]
     module = clf.net_.module_
-    assert module.frequencies.shape[0] == 6
-    n_in = len(names)  # 6 + flag + f1_missing + 3 one-hot
-    assert n_in == 11
-    assert module.body[0].in_features == n_in + 6 * 8
-    # without a column to embed, 'auto' has nothing to choose: one plain
-    # training per member, no scores
-    flags = frame[["flag", "colour"]]
-    calls = []
-    est = SCoRClassifier(numeric_embedding="auto", random_state=0, **params)
-    train = type(est)._train
-
-    def counted(self, *args, **kwargs):
-        calls.append(1)
-        return train(self, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(type(est), "_train", counted)
-        _fit(est, flags, y)
-    assert len(calls) == 1
-    assert est.numeric_embedding_ is None
-    assert not hasattr(est, "numeric_embedding_scores_")
-    # explicit 'periodic' there builds the plain network too
-    _fit(est.set_params(numeric_embedding="periodic"), flags, y)
-    assert est.net_.module_.periodic_map is None
+    folded = names[module.binary_index.tolist()].tolist()
+    assert sorted(folded) == sorted(
+        ["flag", "f1_missing", "colour_blue", "colour_green", "colour_red"]
+    )
+    assert module.frequencies.shape[0] == len(names) == 11
+    assert module.binary_weight.shape == (5, 8, 8)
+    assert module.body[0].in_features == 11 + 6 * 8
+    # the weights round trip rebuilds the folded network
+    buf = io.BytesIO()
+    clf.save_weights(buf)
+    buf.seek(0)
+    loaded = SCoRClassifier(numeric_embedding="periodic", **params)
+    loaded.load_weights(buf)
+    np.testing.assert_allclose(loaded.predict_proba(frame), clf.predict_proba(frame))
 
 
 def test_numeric_embedding_travels_with_the_weights(data):
