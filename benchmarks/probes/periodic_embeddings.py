@@ -17,41 +17,24 @@ Then the natural benchmark runs SCoR at its defaults on it.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
-
-import torch
-from torch import nn
 
 from skscor import _training
 from skscor.modules import MLP
 
-N_FREQ = 8
-DIM = 8
-
 
 def periodic_mlp(sigma: float):
-    """The default MLP with periodic embeddings of its dense columns."""
+    """The default MLP with periodic embeddings of its dense columns.
+
+    The probe's own subclass became ``MLP(periodic=True)`` (and
+    ``numeric_embedding``); the probe now runs it with its ``sigma``, on
+    every estimator's network whatever ``numeric_embedding`` says.
+    """
 
     class PeriodicMLP(MLP):
-        def __init__(self, n_features, n_classes, hidden_layer_sizes=(100,),
-                     activation="relu", dropout=0.0, head="linear",
-                     embeddings=()):  # fmt: skip
-            super().__init__(n_features, n_classes, hidden_layer_sizes,
-                             activation, dropout, head, embeddings)  # fmt: skip
-            self.freq = nn.Parameter(torch.randn(self.n_dense, N_FREQ) * sigma)
-            self.plr = nn.Linear(2 * N_FREQ, DIM)
-            first = self.body[0]
-            self.body[0] = nn.Linear(
-                first.in_features + self.n_dense * DIM, first.out_features
-            )
-
-        def forward(self, X):
-            v = 2 * math.pi * X[:, : self.n_dense, None] * self.freq
-            e = torch.relu(self.plr(torch.cat([v.sin(), v.cos()], -1))).flatten(1)
-            if len(self.embeddings):
-                X = self._embed(X)
-            return self.head(self.body(torch.cat([X, e], 1)))
+        def __init__(self, n_features, n_classes, **kwargs):
+            kwargs.update(periodic=True, periodic_sigma=sigma)
+            super().__init__(n_features, n_classes, **kwargs)
 
     return PeriodicMLP
 

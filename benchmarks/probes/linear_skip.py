@@ -1,0 +1,61 @@
+"""Probe: a linear skip connection from the dense inputs to the logits.
+
+A probe measures a candidate feature before it is built, so unlike the
+benchmarks it patches skscor's internals (see ``benchmarks/probes/__init__.py``).
+The default ``skscor.modules.MLP`` is replaced in this process by a subclass
+whose logits add ``W x`` over the leading float input columns (after the
+estimator's own conditioning), ``W`` initialised at zero so training starts
+from the default network. The question it asks: on the natural tasks where
+LogisticRegression(balanced) has the best balanced accuracy of the peers, does
+a linear path beside the hidden layer close the gap? Then the natural
+benchmark runs the method at its defaults on it.
+
+    python -m benchmarks.probes.linear_skip --seeds 0,1,2 --out FILE
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from torch import nn
+
+from skscor import _training
+from skscor.modules import MLP
+
+
+class SkipMLP(MLP):
+    """The default MLP plus a zero-initialised linear map of the dense inputs."""
+
+    def __init__(self, n_features, n_classes, **kwargs):
+        super().__init__(n_features, n_classes, **kwargs)
+        self.skip = nn.Linear(self.n_dense, n_classes, bias=False)
+        nn.init.zeros_(self.skip.weight)
+
+    def forward(self, X):
+        return super().forward(X) + self.skip(X[:, : self.n_dense])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0")
+    parser.add_argument("--tasks", default="all")
+    parser.add_argument("--method", default="scor")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    from skscor._variants import VARIANTS
+
+    from .. import natural
+
+    _training.MLP = SkipMLP
+    # Its own name in the records (the same estimator and parameters).
+    name = f"{args.method}+linear-skip"
+    VARIANTS[name] = VARIANTS[args.method]
+    natural.main([
+        "--tasks", args.tasks, "--methods", name,
+        "--seeds", args.seeds, "--out", args.out,
+    ])  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
