@@ -121,6 +121,20 @@ def test_binary_columns_interpolate_between_0_and_1():
     torch.testing.assert_close(at[0.5], (at[0.0] + at[1.0]) / 2)
 
 
+def test_binary_columns_all_of_them_with_dropout():
+    """Every column 0/1 (the embedded block is empty), dropout between layers."""
+    torch.manual_seed(0)
+    full = MLP(3, 2, hidden_layer_sizes=(5, 4), periodic=True, dropout=0.1).eval()
+    torch.manual_seed(0)
+    folded = MLP(
+        3, 2, hidden_layer_sizes=(5, 4), periodic=True, dropout=0.1,
+        binary_columns=[0, 1, 2],
+    ).eval()  # fmt: skip
+    assert folded.body[0].in_features == 3
+    X = torch.tensor([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    torch.testing.assert_close(folded(X), full(X))
+
+
 def test_binary_columns_are_checked():
     for bad in ([5], [-1], [0, 0]):
         with pytest.raises(ValueError, match=r"binary_columns .*\[0, 5\)"):
