@@ -111,11 +111,13 @@ class MLP(nn.Module):
         (``body[0]`` holds the weights of the other inputs,
         ``binary_weight`` the blocks ``B_j``; for the same seed the same
         initial weights), but the first layer's product no longer reads
-        ``periodic_dim`` inputs per 0/1 column: on a one-hot-heavy table the
-        embeddings cost about 2x less. An input between 0 and 1 (a
+        ``periodic_dim`` inputs per 0/1 column: on a table whose columns are
+        mostly one-hot, a network with the embeddings trains in about a
+        third less time (benchmarks/README.md). An input between 0 and 1 (a
         two-level category unseen at fit is 0.5) gets the interpolation.
         Without hidden layers there is nothing to fold into, and the
         columns are embedded like the others.
+    periodic_frequencies : int, default=8
     periodic_dim : int, default=8
     periodic_sigma : float, default=1.0
 
