@@ -113,7 +113,7 @@ class MLP(nn.Module):
         initial weights), but the first layer's product no longer reads
         ``periodic_dim`` inputs per 0/1 column: on a table whose columns are
         mostly one-hot, a network with the embeddings trains in about a
-        third less time (benchmarks/README.md). An input between 0 and 1 (a
+        quarter less time (SCoR; benchmarks/README.md). An input between 0 and 1 (a
         two-level category unseen at fit is 0.5) gets the interpolation.
         Without hidden layers there is nothing to fold into, and the
         columns are embedded like the others.
