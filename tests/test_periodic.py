@@ -214,6 +214,14 @@ def test_numeric_embedding_folds_the_0_1_columns(data):
     loaded = SCoRClassifier(numeric_embedding="periodic", **params)
     loaded.load_weights(buf)
     np.testing.assert_allclose(loaded.predict_proba(frame), clf.predict_proba(frame))
+    # warm_start and partial_fit go on training the same folded network
+    before = module.binary_weight.detach().clone()
+    _fit(clf.set_params(warm_start=True), frame, y)
+    assert clf.net_.module_ is module
+    assert not torch.equal(module.binary_weight.detach(), before)
+    clf.partial_fit(frame, y)
+    assert clf.net_.module_ is module
+    assert sorted(names[module.binary_index.tolist()].tolist()) == sorted(folded)
 
 
 def test_numeric_embedding_travels_with_the_weights(data):

@@ -20,8 +20,9 @@ import sys
 
 from torch import nn
 
-from skscor import _training
 from skscor.modules import MLP
+
+from . import run_natural
 
 
 class SkipMLP(MLP):
@@ -43,18 +44,7 @@ def main(argv=None) -> None:
     parser.add_argument("--method", default="scor")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    from skscor._variants import VARIANTS
-
-    from .. import natural
-
-    _training.MLP = SkipMLP
-    # Its own name in the records (the same estimator and parameters).
-    name = f"{args.method}+linear-skip"
-    VARIANTS[name] = VARIANTS[args.method]
-    natural.main([
-        "--tasks", args.tasks, "--methods", name,
-        "--seeds", args.seeds, "--out", args.out,
-    ])  # fmt: skip
+    run_natural(SkipMLP, "linear-skip", args)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from skscor import _training
 from skscor.modules import MLP
+
+from . import run_natural
 
 
 def periodic_mlp(sigma: float):
@@ -47,18 +48,7 @@ def main(argv=None) -> None:
     parser.add_argument("--method", default="scor")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    from skscor._variants import VARIANTS
-
-    from .. import natural
-
-    _training.MLP = periodic_mlp(args.sigma)
-    # Its own name in the records (the same estimator and parameters).
-    name = f"{args.method}+periodic{args.sigma:g}"
-    VARIANTS[name] = VARIANTS[args.method]
-    natural.main([
-        "--tasks", args.tasks, "--methods", name,
-        "--seeds", args.seeds, "--out", args.out,
-    ])  # fmt: skip
+    run_natural(periodic_mlp(args.sigma), f"periodic{args.sigma:g}", args)
 
 
 if __name__ == "__main__":
