@@ -13,7 +13,7 @@ sparse    a 100,000 x 50,000 CSR matrix at 0.1% density: the encoder's refusal
 quality   the raw frame into each estimator at its defaults ('builtin', the
           estimator's own conditioning) against StandardScaler or the
           hand-built ColumnTransformer in front of it, TabularEncoder variants
-          ('robust', 'quantile'; one-hot/embedding thresholds; SCoR only) and
+          ('robust', 'quantile'; one-hot/embedding thresholds) and
           class-balanced HistGradientBoosting and LightGBM on native
           categoricals; stratified 70/30 splits, the minority cut in training
           only where noted; balanced accuracy and worst-class recall
@@ -418,11 +418,12 @@ def unconditioned(seed, estimator="scor", **params):
 
 
 class Encoded:
-    """TabularEncoder in front of SCoRClassifier with the embeddings it asks for
-    (what the estimators will do once the encoder is wired in)."""
+    """TabularEncoder with other settings in front of an skscor estimator (its
+    own conditioning off) with the embeddings the encoder asks for."""
 
-    def __init__(self, seed, **encoder_params):
-        self.seed, self.encoder_params = seed, encoder_params
+    def __init__(self, seed, estimator="scor", **encoder_params):
+        self.seed, self.estimator = seed, estimator
+        self.encoder_params = encoder_params
 
     def fit(self, X, y):
         self.enc_ = TabularEncoder(**self.encoder_params).fit(X)
@@ -430,7 +431,7 @@ class Encoded:
         module = None
         if cards:
             module = functools.partial(MLP, hidden_layer_sizes=(100,), embeddings=cards)
-        self.clf_ = unconditioned(self.seed, module=module)
+        self.clf_ = unconditioned(self.seed, self.estimator, module=module)
         self.clf_.fit(self.enc_.transform(X), y)
         return self
 
@@ -448,8 +449,12 @@ def as_category_frame(X):
 
 
 # Methods that put an skscor estimator last (run once per ``--estimators``);
-# the others are peers or SCoR-only encoder variants.
-PER_ESTIMATOR = ("raw", "standard", "hand-built", "builtin")
+# the others are the peers. Records of the encoder variants from the first
+# runs, which had SCoR only, carry no estimator.
+PER_ESTIMATOR = (
+    "raw", "standard", "hand-built", "builtin",
+    "robust", "quantile", "onehot-all", "onehot-16", "embed-all",
+)  # fmt: skip
 
 
 def make_method(method, seed, X, estimator="scor"):
@@ -474,15 +479,17 @@ def make_method(method, seed, X, estimator="scor"):
             return None
         return ESTIMATORS[estimator](random_state=seed, n_threads=1)
     if method == "robust":
-        return Encoded(seed)
+        return Encoded(seed, estimator)
     if method == "quantile":
-        return Encoded(seed, numeric="quantile")
+        return Encoded(seed, estimator, numeric="quantile")
     if method == "onehot-all":
-        return None if numeric_only else Encoded(seed, max_onehot_levels=10**6)
+        return (
+            None if numeric_only else Encoded(seed, estimator, max_onehot_levels=10**6)
+        )
     if method == "onehot-16":
-        return None if numeric_only else Encoded(seed, max_onehot_levels=16)
+        return None if numeric_only else Encoded(seed, estimator, max_onehot_levels=16)
     if method == "embed-all":
-        return None if numeric_only else Encoded(seed, max_onehot_levels=2)
+        return None if numeric_only else Encoded(seed, estimator, max_onehot_levels=2)
     if method == "hgb":
         return make_pipeline(
             FunctionTransformer(as_category_frame),
@@ -600,7 +607,7 @@ LEGEND = {
     "'ignore'), then the estimator with its own conditioning off (tasks with "
     "categoricals)",
     "robust": "TabularEncoder() (numeric='robust', max_onehot_levels=9, "
-    "min_frequency=5), then SCoRClassifier's MLP (100,) with the embeddings it "
+    "min_frequency=5), then the estimator's MLP (100,) with the embeddings it "
     "asks for",
     "quantile": "TabularEncoder(numeric='quantile'), then as 'robust'",
     "onehot-all": "TabularEncoder(max_onehot_levels=10**6): every categorical one-hot",
