@@ -342,6 +342,7 @@ TASKS = {
     "crx": "natural",
     "lending_club": "natural",
     "hpc_data": "natural (4 classes)",
+    "grants_other": "natural (balanced; 1,500 columns, categoricals of 12-291 levels)",
 }
 NUMERIC_TASKS = ["magic", "phoneme", "satimage"]
 
