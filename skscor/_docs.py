@@ -200,11 +200,10 @@ hidden_layer_sizes : array-like of int, default=(100,)
         folded into the first layer, the same network at a lower cost; see
         ``binary_columns`` there). 'auto': the first member is trained both with
         and without them, from the same seed on the same held-out split,
-        each keeping its best epoch; the embeddings are kept when they lower
-        the class-balanced held-out log-loss, by more than one standard error
-        of the paired difference where some class has fewer than 100
-        held-out rows (so a few rows of a rare class never decide), and every
-        other member is built the same way
+        each keeping its best epoch; the embeddings are kept only when they
+        lower the class-balanced held-out log-loss by more than one standard
+        error of the paired difference (so a few rows of a rare class never
+        decide), and every other member is built the same way
         (``numeric_embedding_``, ``numeric_embedding_scores_``); without
         held-out rows (``early_stopping=False`` or ``'refit'``,
         ``partial_fit``) or with a custom ``module``, none. Measured on the
@@ -258,11 +257,9 @@ classes_ : ndarray of shape (n_classes,)
     numeric_embedding_scores_ : dict
         Only after ``numeric_embedding='auto'`` chose on held-out rows: the
         class-balanced held-out log-loss of the first member's kept network
-        without and with the embeddings, the standard error of their paired
-        difference and the margin the embeddings had to beat (that error
-        where some class had fewer than 100 held-out rows, else 0),
-        ``{'none': ..., 'periodic': ..., 'se': ..., 'margin': ...}`` (``inf``
-        for a candidate that diverged).
+        without and with the embeddings, and the standard error of their
+        paired difference, ``{'none': ..., 'periodic': ..., 'se': ...}``
+        (``inf`` for a candidate that diverged).
     switch_epoch_ : int or None
         Epoch (0-based, counted over all calls) at which the final training
         phase started (DRW on, learning-rate decay, larger rho); ``None``

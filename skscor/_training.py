@@ -19,7 +19,7 @@ from sklearn.metrics import check_scoring
 
 from . import _encoding as enc
 from ._balance import resolve_balance
-from ._decision import MIN_CLASS_ROWS, tune_offsets
+from ._decision import tune_offsets
 from ._hooks import ClassBalance, OptimizerValues, Progress
 from ._inference import _softmax_
 from ._net import _Stopper, _TensorData
@@ -393,8 +393,11 @@ class _TrainingMixin:
         Both candidates (no embedding, then periodic) start from ``seed`` on
         the same ``split`` and keep their best epoch as usual. They are then
         compared on the held-out rows by the class-balanced log-loss of their
-        kept networks, row by row (:func:`_paired_gain`), under
-        :func:`_embedding_rule`. The other members are built the same
+        kept networks, row by row (:func:`_paired_gain`): the periodic
+        embeddings stay only when they lower it by more than one standard
+        error of the paired difference (the one-standard-error rule: the
+        simpler network wins unless the evidence is clear, which a few rows
+        of a rare class cannot give). The other members are built the same
         way. A candidate whose training diverges loses (the fit raises only
         when both diverge). Returns the kept candidate's warnings (the
         other's are dropped with it).
@@ -418,12 +421,7 @@ class _TrainingMixin:
                 break
         if not results:
             raise diverged
-        scores = {
-            "none": float("inf"),
-            "periodic": float("inf"),
-            "se": float("nan"),
-            "margin": float("nan"),
-        }
+        scores = {"none": float("inf"), "periodic": float("inf"), "se": float("nan")}
         if len(results) == 2:
             (rows, plain), (_, periodic) = (
                 results[None][1][0],
@@ -432,15 +430,8 @@ class _TrainingMixin:
             loss_none, loss_periodic, se = _paired_gain(
                 y_enc[rows], plain, periodic, self.n_classes_, self._selection_weight
             )
-            chosen, margin = _embedding_rule(
-                y_enc[rows], self.n_classes_, loss_none, loss_periodic, se
-            )
-            scores = {
-                "none": loss_none,
-                "periodic": loss_periodic,
-                "se": se,
-                "margin": margin,
-            }
+            scores = {"none": loss_none, "periodic": loss_periodic, "se": se}
+            chosen = "periodic" if loss_periodic < loss_none - se else None
         else:
             chosen = next(iter(results))
             rows, logits = results[chosen][1][0]
@@ -848,26 +839,6 @@ def _paired_gain(y, logits_a, logits_b, n_classes, class_weight=None):
         sum(vk * lb[y == k].mean() for vk, k in zip(v, present, strict=True))
     )
     return loss_a, loss_b, float(np.sqrt(var))
-
-
-def _embedding_rule(y, n_classes, loss_none, loss_periodic, se):
-    """``numeric_embedding='auto'``'s choice from the paired held-out losses.
-
-    Returns ``(chosen, margin)``: the periodic embeddings are chosen when they
-    lower the held-out loss by more than ``margin``. When some class has
-    fewer than :data:`skscor._decision.MIN_CLASS_ROWS` held-out rows, the
-    margin is one standard error of the paired difference (the
-    one-standard-error rule: the simpler network wins unless the evidence is
-    clear; at an imbalance ratio of 4,500 the lower loss alone followed the
-    noise of 2-3 rare rows). With at least that many rows of every class the
-    estimate is precise enough to take the lower loss (margin 0): the same
-    gate as the decision offsets', whose recalls need it too. Measured on
-    the natural tasks (benchmarks/README.md).
-    """
-    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=n_classes)
-    margin = float(se) if counts.min() < MIN_CLASS_ROWS else 0.0
-    chosen = "periodic" if loss_periodic < loss_none - margin else None
-    return chosen, margin
 
 
 def _selection_weight(balance):

@@ -285,10 +285,8 @@ def test_auto_embedding_is_the_fit_it_chose(data, max_iter):
         _member0_criterion(fits["periodic"]), rel=1e-5
     )
     assert 0 < scores["se"] < np.inf
-    # about 50 held-out rows of the rare class: the one-standard-error rule
-    assert scores["margin"] == scores["se"]
     gain = scores["none"] - scores["periodic"]
-    expected = "periodic" if gain > scores["margin"] else None
+    expected = "periodic" if gain > scores["se"] else None
     assert auto.numeric_embedding_ == expected
     chosen = fits[expected]
     assert (auto.n_iter_ == 3) == (max_iter == 3)
@@ -341,47 +339,6 @@ def test_paired_gain_matches_the_definition(n_classes, weighted):
     assert _paired_gain(y1, np.c_[a, a[:, :1]], np.c_[b, b[:, :1]], n_classes + 1)[
         2
     ] == float("inf")
-
-
-@pytest.mark.parametrize(
-    ("counts", "gain", "expected", "rule"),
-    [
-        ([100, 100], 0.5, "periodic", "lower loss"),
-        ([100, 300, 250], 0.01, "periodic", "lower loss"),
-        ([99, 300], 0.5, None, "one standard error"),
-        ([99, 300], 1.5, "periodic", "one standard error"),
-        ([100, 100], -0.1, None, "lower loss"),
-        ([100, 0, 100], 0.5, None, "one standard error"),  # a class not held out
-        ([99, 300], 1.0, None, "one standard error"),  # the simpler network on ties
-    ],
-)
-def test_auto_embedding_rule_needs_rows_of_every_class(counts, gain, expected, rule):
-    """The one-standard-error rule where a class has under 100 held-out rows;
-    with 100 or more of every class, the lower held-out loss."""
-    from skscor._training import _embedding_rule
-
-    y = np.repeat(np.arange(len(counts)), counts)
-    se = 0.02
-    chosen, margin = _embedding_rule(y, len(counts), 0.5, 0.5 - gain * se, se)
-    assert chosen == expected
-    assert margin == (se if rule == "one standard error" else 0.0)
-
-
-def test_auto_embedding_takes_the_lower_loss_on_enough_held_out_rows():
-    """With 100+ held-out rows of every class the recorded margin is 0 and the
-    choice is the candidate with the lower held-out loss."""
-    X, y = make_classification(
-        n_samples=1200, n_features=6, weights=[0.55], random_state=1
-    )
-    clf = _fit(
-        SCoRClassifier(hidden_layer_sizes=(16,), n_members=2, random_state=0), X, y
-    )
-    # each member holds out validation_fraction=0.2 of every class
-    assert int(np.bincount(y).min() * 0.2) >= 100
-    scores = clf.numeric_embedding_scores_
-    assert scores["margin"] == 0.0
-    lower = "periodic" if scores["periodic"] < scores["none"] else None
-    assert clf.numeric_embedding_ == lower
 
 
 def test_auto_embedding_keeps_the_plain_network_without_evidence():
