@@ -53,7 +53,7 @@ from skscor.datasets import long_tail, reduce_classes
 from skscor.metrics import class_disparity
 from skscor.modules import MLP
 
-from ._common import machine_info, markdown_table, set_threads
+from ._common import machine_info, markdown_table, set_threads, source_version
 
 MiB = 2**20
 
@@ -536,6 +536,7 @@ def run_quality(args) -> str:
         records = [json.loads(line) for line in args.json.read_text().splitlines()]
     done = {(r["task"], label(r), r["seed"]) for r in records}
     n_read = len(records)
+    version = source_version()
     for task in tasks:
         X, y, labels = load_task(task)
         for seed in seeds:
@@ -573,7 +574,7 @@ def run_quality(args) -> str:
                     "task": task, "method": method, "estimator": est, "seed": seed,
                     "bacc": float(rep.balanced_accuracy),
                     "worst": float(rep.worst_class_recall), "seconds": seconds,
-                    "n_train": len(ytr), "n_test": len(yte),
+                    "n_train": len(ytr), "n_test": len(yte), "version": version,
                 }  # fmt: skip
                 records.append(rec)
                 print(json.dumps(rec), file=sys.stderr, flush=True)

@@ -266,6 +266,8 @@ def test_preprocessing_quality_smoke_runs_each_estimator(tmp_path):
         for line in (tmp_path / "records.jsonl").read_text().splitlines()
     ]
     assert len(records) == 13
+    # each record names the commit it ran (unknown outside a git checkout)
+    assert all(r["version"] for r in records)
     assert {r["estimator"] for r in records if r["method"] == "onehot-all"} == {
         "scor", "focal", "sam", "mr2",
     }  # fmt: skip
