@@ -28,7 +28,9 @@ from .. import natural, preprocessing
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clip", type=float, required=True)
-    parser.add_argument("--bench", choices=("natural", "preprocessing"))
+    parser.add_argument(
+        "--bench", choices=("natural", "preprocessing"), default="natural"
+    )
     parser.add_argument("--seeds", default="0", help="natural: list; else a count")
     parser.add_argument("--tasks", default="all")
     parser.add_argument("--method", default="scor")

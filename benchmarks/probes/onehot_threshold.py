@@ -8,9 +8,9 @@ one-hot columns. This sets the threshold for the process and runs the natural
 benchmark (``--bench natural``, method ``{method}+onehot{N}``) or the
 preprocessing benchmark's raw-frame arm (``--bench preprocessing``; the records
 keep the method name ``builtin``, so write them to a file of their own), the
-estimators at their defaults otherwise. In the natural suite it changes
-``lending_club`` (columns of 12, 35 and 50 levels) and ``mlc_churn`` (51),
-nothing else.
+estimators at their defaults otherwise. In the natural suite a threshold of
+51 or more changes ``lending_club`` (columns of 12, 35 and 50 levels) and
+``mlc_churn`` (51), nothing else.
 
     python -m benchmarks.probes.onehot_threshold --levels 64 \
         --tasks lending_club,mlc_churn --method scor --seeds 0,1,2 --out FILE
