@@ -6,23 +6,65 @@ the package yet; its records are labelled with its own method names and its
 results are reported as a probe in ``benchmarks/README.md``.
 """
 
+from __future__ import annotations
 
-def run_natural(mlp_class, suffix, args) -> None:
-    """Run the natural benchmark with ``mlp_class`` as every estimator's network.
+import argparse
 
-    ``args``: parsed ``--tasks``, ``--seeds``, ``--method`` and ``--out``. The
-    records name the method ``f"{args.method}+{suffix}"`` (the same estimator
-    and parameters under the probe's own name).
+
+def probe_parser(doc, *, tasks="all", bench=False) -> argparse.ArgumentParser:
+    """The options every probe takes: ``--seeds``, ``--tasks``, ``--method``
+    (comma-separated) and ``--out``; with ``bench``, ``--bench`` choosing the
+    natural benchmark or the preprocessing benchmark's raw-frame arm (where
+    ``--seeds`` is a count, as there). The probe adds its own options."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if bench:
+        parser.add_argument(
+            "--bench", choices=("natural", "preprocessing"), default="natural"
+        )
+    parser.add_argument("--seeds", default="0", help="natural: list; else a count")
+    parser.add_argument("--tasks", default=tasks)
+    parser.add_argument("--method", default="scor", help="comma-separated")
+    parser.add_argument("--out", required=True)
+    return parser
+
+
+def run_natural_as(suffix, args) -> None:
+    """Run the natural benchmark, each ``--method`` named ``f"{method}+{suffix}"``.
+
+    The same estimator and parameters under the probe's own name, so that its
+    records never pass for the defaults'.
     """
-    from skscor import _training
     from skscor._variants import VARIANTS
 
     from .. import natural
 
-    _training.MLP = mlp_class
-    name = f"{args.method}+{suffix}"
-    VARIANTS[name] = VARIANTS[args.method]
+    names = []
+    for method in args.method.split(","):
+        names.append(f"{method}+{suffix}")
+        VARIANTS[names[-1]] = VARIANTS[method]
     natural.main([
-        "--tasks", args.tasks, "--methods", name,
+        "--tasks", args.tasks, "--methods", ",".join(names),
         "--seeds", args.seeds, "--out", args.out,
     ])  # fmt: skip
+
+
+def run_preprocessing_builtin(args) -> None:
+    """Run the preprocessing benchmark's raw-frame arm (``builtin``) for each
+    ``--method``; its records keep the method name ``builtin``, so ``--out``
+    should be a file of the probe's own."""
+    from .. import preprocessing
+
+    preprocessing.main([
+        "quality", "--seeds", args.seeds, "--tasks", *args.tasks.split(","),
+        "--methods", "builtin", "--estimators", *args.method.split(","),
+        "--threads", "1", "--json", args.out, "--resume",
+    ])  # fmt: skip
+
+
+def run_natural(mlp_class, suffix, args) -> None:
+    """Run the natural benchmark with ``mlp_class`` as every estimator's network,
+    under :func:`run_natural_as`'s names."""
+    from skscor import _training
+
+    _training.MLP = mlp_class
+    run_natural_as(suffix, args)

@@ -17,41 +17,22 @@ keep the method name ``builtin``, so write them to a file of their own).
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from skscor import _preprocessing
 
-from .. import natural, preprocessing
+from . import probe_parser, run_natural_as, run_preprocessing_builtin
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = probe_parser(__doc__, bench=True)
     parser.add_argument("--clip", type=float, required=True)
-    parser.add_argument(
-        "--bench", choices=("natural", "preprocessing"), default="natural"
-    )
-    parser.add_argument("--seeds", default="0", help="natural: list; else a count")
-    parser.add_argument("--tasks", default="all")
-    parser.add_argument("--method", default="scor")
-    parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     _preprocessing._CLIP = args.clip
     if args.bench == "natural":
-        from skscor._variants import VARIANTS
-
-        name = f"{args.method}+clip{args.clip:g}"
-        VARIANTS[name] = VARIANTS[args.method]
-        natural.main([
-            "--tasks", args.tasks, "--methods", name,
-            "--seeds", args.seeds, "--out", args.out,
-        ])  # fmt: skip
+        run_natural_as(f"clip{args.clip:g}", args)
     else:
-        preprocessing.main([
-            "quality", "--seeds", args.seeds, "--tasks", *args.tasks.split(","),
-            "--methods", "builtin", "--estimators", *args.method.split(","),
-            "--threads", "1", "--json", args.out, "--resume",
-        ])  # fmt: skip
+        run_preprocessing_builtin(args)
 
 
 if __name__ == "__main__":

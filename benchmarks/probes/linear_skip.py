@@ -15,14 +15,13 @@ benchmark runs the method at its defaults on it.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from torch import nn
 
 from skscor.modules import MLP
 
-from . import run_natural
+from . import probe_parser, run_natural
 
 
 class SkipMLP(MLP):
@@ -38,12 +37,7 @@ class SkipMLP(MLP):
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0")
-    parser.add_argument("--tasks", default="all")
-    parser.add_argument("--method", default="scor")
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args(argv)
+    args = probe_parser(__doc__).parse_args(argv)
     run_natural(SkipMLP, "linear-skip", args)
 
 

@@ -18,48 +18,26 @@ estimators at their defaults otherwise. In the natural suite a threshold of
 
 from __future__ import annotations
 
-import argparse
 import functools
 import sys
 
 from skscor import _base
 from skscor._preprocessing import TabularEncoder
 
-from .. import natural, preprocessing
+from . import probe_parser, run_natural_as, run_preprocessing_builtin
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = probe_parser(__doc__, tasks="lending_club,mlc_churn", bench=True)
     parser.add_argument("--levels", type=int, required=True)
-    parser.add_argument(
-        "--bench", choices=("natural", "preprocessing"), default="natural"
-    )
-    parser.add_argument("--seeds", default="0", help="natural: list; else a count")
-    parser.add_argument("--tasks", default="lending_club,mlc_churn")
-    parser.add_argument("--method", default="scor", help="comma-separated")
-    parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     _base.TabularEncoder = functools.partial(
         TabularEncoder, max_onehot_levels=args.levels
     )
-    if args.bench == "preprocessing":
-        preprocessing.main([
-            "quality", "--seeds", args.seeds, "--tasks", *args.tasks.split(","),
-            "--methods", "builtin", "--estimators", *args.method.split(","),
-            "--threads", "1", "--json", args.out, "--resume",
-        ])  # fmt: skip
-        return
-    from skscor._variants import VARIANTS
-
-    names = []
-    for method in args.method.split(","):
-        name = f"{method}+onehot{args.levels}"
-        VARIANTS[name] = VARIANTS[method]
-        names.append(name)
-    natural.main([
-        "--tasks", args.tasks, "--methods", ",".join(names),
-        "--seeds", args.seeds, "--out", args.out,
-    ])  # fmt: skip
+    if args.bench == "natural":
+        run_natural_as(f"onehot{args.levels}", args)
+    else:
+        run_preprocessing_builtin(args)
 
 
 if __name__ == "__main__":

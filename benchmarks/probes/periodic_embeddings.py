@@ -16,12 +16,11 @@ Then the natural benchmark runs SCoR at its defaults on it.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from skscor.modules import MLP
 
-from . import run_natural
+from . import probe_parser, run_natural
 
 
 def periodic_mlp(sigma: float):
@@ -41,12 +40,8 @@ def periodic_mlp(sigma: float):
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = probe_parser(__doc__)
     parser.add_argument("--sigma", type=float, default=1.0)
-    parser.add_argument("--seeds", default="0")
-    parser.add_argument("--tasks", default="all")
-    parser.add_argument("--method", default="scor")
-    parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     run_natural(periodic_mlp(args.sigma), f"periodic{args.sigma:g}", args)
 

@@ -17,7 +17,6 @@ defaults with it.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 
@@ -25,7 +24,7 @@ import torch
 
 from skscor import _net
 
-from .. import natural
+from . import probe_parser, run_natural_as
 
 
 def _install(horizon: float) -> None:
@@ -35,14 +34,11 @@ def _install(horizon: float) -> None:
     steps = {cls: cls._step for cls in (_net._SkNet, _net._SAMNet)}
     sam_begin = _net._SAMNet._begin_epoch
 
-    def params(net):
-        return [p for p in net.module_.parameters() if p.requires_grad]
-
     def swap_back(net):
         raw = getattr(net, "_ema_raw", None)
         if raw is not None:
             with torch.no_grad():
-                torch._foreach_copy_(params(net), raw)
+                torch._foreach_copy_(net._ema_params, raw)
             net._ema_raw = None
 
     def run(self, train, valid=None, **kw):
@@ -51,15 +47,17 @@ def _install(horizon: float) -> None:
         self._ema_decay = 1.0 - 1.0 / (horizon * per_epoch)
         self._ema_t = 0
         self._ema_raw = None
+        # the trained parameters, listed once per run (not on every step)
+        self._ema_params = [p for p in self.module_.parameters() if p.requires_grad]
         with torch.no_grad():
-            self._ema = [p.detach().clone() for p in params(self)]
+            self._ema = [p.detach().clone() for p in self._ema_params]
         try:
             return base_run(self, train, valid, **kw)
         finally:
             # Without a validation split nothing is restored: keep the average.
             if self._ema_raw is None:
                 with torch.no_grad():
-                    torch._foreach_copy_(params(self), self._ema)
+                    torch._foreach_copy_(self._ema_params, self._ema)
             self._ema_raw = None
 
     def make_step(orig):
@@ -69,7 +67,7 @@ def _install(horizon: float) -> None:
             d = min(self._ema_decay, (1 + t) / (10 + t))
             self._ema_t = t + 1
             with torch.no_grad():
-                torch._foreach_lerp_(self._ema, params(self), 1.0 - d)
+                torch._foreach_lerp_(self._ema, self._ema_params, 1.0 - d)
             return loss
 
         return step
@@ -84,9 +82,8 @@ def _install(horizon: float) -> None:
     def validation_scores(self, valid, shift=None, class_weight=None):
         if getattr(self, "_ema", None) is not None and self._ema_raw is None:
             with torch.no_grad():
-                ps = params(self)
-                self._ema_raw = [p.detach().clone() for p in ps]
-                torch._foreach_copy_(ps, self._ema)
+                self._ema_raw = [p.detach().clone() for p in self._ema_params]
+                torch._foreach_copy_(self._ema_params, self._ema)
         return base_validation(self, valid, shift, class_weight)
 
     _net._SkNet.run = run
@@ -100,7 +97,7 @@ def _install(horizon: float) -> None:
 
     def getstate(self):
         state = base_getstate(self)
-        for key in ("_ema", "_ema_raw", "_ema_t", "_ema_decay"):
+        for key in ("_ema", "_ema_raw", "_ema_t", "_ema_decay", "_ema_params"):
             state.pop(key, None)
         return state
 
@@ -108,23 +105,11 @@ def _install(horizon: float) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="0")
-    parser.add_argument("--tasks", default="all")
-    parser.add_argument("--method", default="scor")
+    parser = probe_parser(__doc__)
     parser.add_argument("--horizon", type=float, default=3.0)
-    parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     _install(args.horizon)
-    from skscor._variants import VARIANTS
-
-    h = f"{args.horizon:g}"
-    name = f"{args.method}+ema{h}"
-    VARIANTS[name] = VARIANTS[args.method]
-    natural.main([
-        "--tasks", args.tasks, "--methods", name,
-        "--seeds", args.seeds, "--out", args.out,
-    ])  # fmt: skip
+    run_natural_as(f"ema{args.horizon:g}", args)
 
 
 if __name__ == "__main__":
