@@ -22,6 +22,8 @@ without the periodic embeddings' losses on the multiclass tasks?
 otherwise). ``--mode auto``: ``numeric_embedding='auto'`` compares no
 embedding against the encoding (in the periodic embeddings' place) on the
 first member's held-out rows, with the same one-standard-error rule.
+``--mode alternate``: a mixed ensemble, the defaults (``'auto'`` as it is)
+with the encoding added to the second and fourth members only.
 
     python -m benchmarks.probes.piecewise_linear --mode always --seeds 0 --out FILE
 """
@@ -52,15 +54,17 @@ def quantile_edges(x: np.ndarray, n_bins: int) -> np.ndarray:
     return np.unique(np.quantile(x, np.linspace(0.0, 1.0, n_bins + 1)))
 
 
-def make_ple_mlp(n_bins: int, replace_periodic: bool):
+def make_ple_mlp(n_bins: int, mode: str):
     class PLEMLP(MLP):
         """The default MLP with the PLE of its continuous columns as extra inputs."""
 
         def __init__(self, n_features, n_classes, **kwargs):
-            use = True
-            if replace_periodic:
-                use = bool(kwargs.get("periodic"))
-            kwargs["periodic"] = False
+            if mode == "alternate":
+                # the members after the first: odd ones add the encoding
+                use = _CURRENT["member"] % 2 == 1
+            else:
+                use = mode == "always" or bool(kwargs.get("periodic"))
+                kwargs["periodic"] = False
             binary = set(kwargs.get("binary_columns", ()))
             n_codes = len(kwargs.get("embeddings", ()))
             n_dense = n_features - n_codes
@@ -104,31 +108,55 @@ def make_ple_mlp(n_bins: int, replace_periodic: bool):
 
 
 def _wrap_train():
-    original = _training._TrainingMixin._train
+    """Keep the training matrix, and count the members a fit builds (the
+    first member's candidates under ``'auto'`` all count as member 0)."""
+    mixin = _training._TrainingMixin
+    train, members, choose = mixin._train, mixin._train_members, mixin._choose_embedding
 
-    def _train(self, X, *args, **kwargs):
+    def _train(self, X, y_enc, sample_weight, device, seed, first, *args, **kwargs):
         _CURRENT["X"] = X
-        return original(self, X, *args, **kwargs)
+        if first and not _CURRENT.get("choosing"):
+            _CURRENT["member"] += 1
+        return train(
+            self, X, y_enc, sample_weight, device, seed, first, *args, **kwargs
+        )
 
-    _training._TrainingMixin._train = _train
+    def _train_members(self, *args, **kwargs):
+        _CURRENT["member"] = -1
+        return members(self, *args, **kwargs)
+
+    def _choose_embedding(self, *args, **kwargs):
+        _CURRENT["member"] += 1
+        _CURRENT["choosing"] = True
+        try:
+            return choose(self, *args, **kwargs)
+        finally:
+            _CURRENT["choosing"] = False
+
+    mixin._train = _train
+    mixin._train_members = _train_members
+    mixin._choose_embedding = _choose_embedding
 
 
 def main(argv=None) -> None:
     parser = probe_parser(__doc__)
-    parser.add_argument("--mode", choices=("always", "auto"), default="always")
+    parser.add_argument(
+        "--mode", choices=("always", "auto", "alternate"), default="always"
+    )
     parser.add_argument("--bins", type=int, default=16)
     args = parser.parse_args(argv)
     from .. import natural
 
     _wrap_train()
-    _training.MLP = make_ple_mlp(args.bins, replace_periodic=args.mode == "auto")
+    _training.MLP = make_ple_mlp(args.bins, args.mode)
     names = []
     for method in args.method.split(","):
         base = VARIANTS[method]
-        suffix = f"ple{args.bins}" + ("-auto" if args.mode == "auto" else "")
+        suffix = f"ple{args.bins}" + ("" if args.mode == "always" else f"-{args.mode}")
         names.append(f"{method}+{suffix}")
         params = dict(base.params)
-        params["numeric_embedding"] = "auto" if args.mode == "auto" else None
+        if args.mode == "always":
+            params["numeric_embedding"] = None
         VARIANTS[names[-1]] = Variant(
             base.estimator, params, f"{base.description}; probe {suffix}", base.kind
         )
