@@ -10,6 +10,9 @@ available to the default MLP in this process, as candidates.
 
     python -m benchmarks.probes.params --set activation='"selu"' --suffix selu \\
         --seeds 0,1,2 --out FILE
+
+``--bench defaults_study`` runs the 26 small quality tasks instead (``--seeds``
+then counts seeds; ``--tasks`` does not apply).
 """
 
 from __future__ import annotations
@@ -54,10 +57,16 @@ def main(argv=None) -> None:
     parser = probe_parser(__doc__)
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     parser.add_argument("--suffix", required=True)
+    parser.add_argument(
+        "--bench",
+        choices=("natural", "defaults_study"),
+        default="natural",
+        help="defaults_study: the 26 small quality tasks (--seeds is a count)",
+    )
     args = parser.parse_args(argv)
     overrides = parse_overrides(args.overrides)
     _allow_extra_activations()
-    from .. import natural
+    from .. import defaults_study, natural
 
     names = []
     for method in args.method.split(","):
@@ -69,6 +78,11 @@ def main(argv=None) -> None:
             f"{base.description}; probe {overrides}",
             base.kind,
         )
+    if args.bench == "defaults_study":
+        defaults_study.main([
+            "--seeds", args.seeds, "--methods", ",".join(names), "--jsonl", args.out,
+        ])  # fmt: skip
+        return
     natural.main([
         "--tasks", args.tasks, "--methods", ",".join(names),
         "--seeds", args.seeds, "--out", args.out,
