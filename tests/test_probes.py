@@ -1,0 +1,91 @@
+"""The probes' own mechanics, checked against their definitions.
+
+A probe's records are quoted in benchmarks/README.md, so what it computes
+must be what it says. These tests touch no global state: the probes patch
+skscor only in their ``main``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.probes import balanced_sampling, piecewise_linear
+from skscor.losses import ClassWeighted, CrossEntropyLoss
+
+
+def _ple_reference(x, edges):
+    """Gorishniy et al. (2022), eq. for PLE: bin t of T, the first bin
+    unclipped below, the last unclipped above."""
+    T = len(edges) - 1
+    out = np.empty((len(x), T))
+    for t in range(T):
+        r = (x - edges[t]) / (edges[t + 1] - edges[t])
+        lo = -np.inf if t == 0 else 0.0
+        hi = np.inf if t == T - 1 else 1.0
+        out[:, t] = np.clip(r, lo, hi)
+    return out
+
+
+def test_piecewise_linear_encoding_matches_its_definition(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.standard_normal(400), rng.integers(0, 2, 400)])
+    X[:, 0] = np.exp(X[:, 0])  # skewed: bins of unequal width
+    monkeypatch.setitem(piecewise_linear._CURRENT, "X", X)
+    net = piecewise_linear.make_ple_mlp(4, "always")(2, 2, binary_columns=[1])
+    edges = piecewise_linear.quantile_edges(X[:, 0], 4)
+    assert net.n_ple == 4  # the 0/1 column is not encoded
+    seen = {}
+    monkeypatch.setattr(
+        piecewise_linear.MLP,
+        "forward",
+        lambda self, Z: seen.setdefault("Z", Z) @ torch.zeros(Z.shape[1], 2),
+    )
+    x = np.array([-3.0, 0.1, 1.0, 2.5, 50.0])
+    Z = torch.tensor(np.column_stack([x, np.ones(5)]), dtype=torch.float32)
+    net(Z)
+    # the encoding follows the dense columns, which pass as they are
+    got = seen["Z"][:, 2:6].numpy()
+    np.testing.assert_allclose(got, _ple_reference(x, edges), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(seen["Z"][:, :2].numpy(), Z.numpy())
+
+
+def test_balanced_sampling_draws_by_class_weight_and_unweights_the_loss(monkeypatch):
+    y = torch.tensor([0] * 95 + [1] * 5)
+    crit = ClassWeighted(CrossEntropyLoss(), 2)
+    crit.set_class_weight([100 / 190, 100 / 10])
+
+    class Net:
+        criterion_ = crit
+
+    hook = balanced_sampling.SampleByWeight(y, power=1.0)
+    monkeypatch.setattr(balanced_sampling, "_STATE", {})
+    hook.on_epoch_begin(Net, {})
+    assert not crit.weighted  # the weights moved into the draw
+    g = torch.Generator().manual_seed(0)
+    idx = balanced_sampling._Torch().randperm(100, generator=g)
+    assert idx.shape == (100,)
+    draws = torch.cat([
+        balanced_sampling._Torch().randperm(100, generator=g) for _ in range(200)
+    ])  # fmt: skip
+    assert float(y[draws].float().mean()) == pytest.approx(0.5, abs=0.02)
+    # a later epoch keeps drawing by the phase's weights
+    hook.on_epoch_begin(Net, {})
+    assert float(balanced_sampling._STATE["probs"][-1]) == pytest.approx(10.0)
+
+
+def test_balanced_sampling_square_root_splits_the_weight(monkeypatch):
+    y = torch.tensor([0] * 90 + [1] * 10)
+    crit = ClassWeighted(CrossEntropyLoss(), 2)
+    crit.set_class_weight([1.0, 9.0])
+
+    class Net:
+        criterion_ = crit
+
+    monkeypatch.setattr(balanced_sampling, "_STATE", {})
+    hook = balanced_sampling.SampleByWeight(y, power=0.5)
+    for _ in range(2):  # the loss weight it writes is not taken for a new phase
+        hook.on_epoch_begin(Net, {})
+        np.testing.assert_allclose(crit.class_weight.numpy(), [1.0, 3.0])
+        assert float(balanced_sampling._STATE["probs"][-1]) == pytest.approx(3.0)
