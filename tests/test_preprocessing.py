@@ -232,6 +232,26 @@ def test_standardized_data_passes_nearly_unchanged():
     assert np.abs(Xt[inner] - X[inner]).max() < 0.1
 
 
+@pytest.mark.parametrize("numeric", ["robust", "quantile"])
+def test_a_user_who_already_scales_gets_the_same_inputs(numeric):
+    # Median, IQR, quantiles and the median imputation all follow a positive
+    # affine map of a column, so scaling before the estimator changes nothing
+    # it trains on (the "a user who already scales loses nothing").
+    rng = np.random.default_rng(5)
+    X = np.column_stack([
+        rng.lognormal(sigma=1.5, size=3000) * 1e3,
+        rng.standard_t(3, size=3000),
+        rng.normal(50, 10, size=3000),
+    ])  # fmt: skip
+    X[rng.random(3000) < 0.05, 2] = np.nan
+    scale, shift = np.array([1e-3, 7.0, 0.02]), np.array([-4.0, 0.5, 100.0])
+    mean, std = np.nanmean(X, 0), np.nanstd(X, 0)
+    a = TabularEncoder(numeric=numeric).fit_transform(X)
+    for Z in (X * scale + shift, (X - mean) / std):
+        b = TabularEncoder(numeric=numeric).fit_transform(Z)
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5)
+
+
 def test_binary_and_one_hot_columns_stay_zero_one():
     rng = np.random.default_rng(3)
     onehot = np.eye(3)[rng.integers(0, 3, 200)]
