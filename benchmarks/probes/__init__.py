@@ -28,20 +28,38 @@ def probe_parser(doc, *, tasks="all", bench=False) -> argparse.ArgumentParser:
     return parser
 
 
-def run_natural_as(suffix, args) -> None:
-    """Run the natural benchmark, each ``--method`` named ``f"{method}+{suffix}"``.
+def register_as(suffix, methods, **overrides) -> list[str]:
+    """Register each of ``methods`` (comma-separated) as ``f"{method}+{suffix}"``.
 
     The same estimator and parameters under the probe's own name, so that its
-    records never pass for the defaults'.
+    records never pass for the defaults'; ``overrides`` change parameters.
+    Returns the new names.
     """
-    from skscor._variants import VARIANTS
-
-    from .. import natural
+    from skscor._variants import VARIANTS, Variant
 
     names = []
-    for method in args.method.split(","):
+    for method in methods.split(","):
         names.append(f"{method}+{suffix}")
-        VARIANTS[names[-1]] = VARIANTS[method]
+        base = VARIANTS[method]
+        VARIANTS[names[-1]] = (
+            Variant(
+                base.estimator,
+                {**base.params, **overrides},
+                f"{base.description}; probe {suffix}: {overrides}",
+                base.kind,
+            )
+            if overrides
+            else base
+        )
+    return names
+
+
+def run_natural_as(suffix, args, **overrides) -> None:
+    """Run the natural benchmark on ``--method`` under :func:`register_as`'s
+    names (with ``overrides`` of the estimators' parameters)."""
+    from .. import natural
+
+    names = register_as(suffix, args.method, **overrides)
     natural.main([
         "--tasks", args.tasks, "--methods", ",".join(names),
         "--seeds", args.seeds, "--out", args.out,

@@ -23,9 +23,9 @@ import sys
 from torch import nn
 
 from skscor import modules
-from skscor._variants import VARIANTS, Variant
+from skscor._variants import VARIANTS
 
-from . import probe_parser
+from . import probe_parser, register_as, run_natural_as
 
 _EXTRA_ACTIVATIONS = {"selu": nn.SELU, "mish": nn.Mish}
 
@@ -66,26 +66,14 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     overrides = parse_overrides(args.overrides)
     _allow_extra_activations()
-    from .. import defaults_study, natural
-
-    names = []
-    for method in args.method.split(","):
-        base = VARIANTS[method]
-        names.append(f"{method}+{args.suffix}")
-        VARIANTS[names[-1]] = Variant(
-            base.estimator,
-            {**base.params, **overrides},
-            f"{base.description}; probe {overrides}",
-            base.kind,
-        )
-    if args.bench == "defaults_study":
-        defaults_study.main([
-            "--seeds", args.seeds, "--methods", ",".join(names), "--jsonl", args.out,
-        ])  # fmt: skip
+    if args.bench == "natural":
+        run_natural_as(args.suffix, args, **overrides)
         return
-    natural.main([
-        "--tasks", args.tasks, "--methods", ",".join(names),
-        "--seeds", args.seeds, "--out", args.out,
+    from .. import defaults_study
+
+    names = register_as(args.suffix, args.method, **overrides)
+    defaults_study.main([
+        "--seeds", args.seeds, "--methods", ",".join(names), "--jsonl", args.out,
     ])  # fmt: skip
 
 

@@ -36,10 +36,9 @@ import numpy as np
 import torch
 
 from skscor import _training
-from skscor._variants import VARIANTS, Variant
 from skscor.modules import MLP
 
-from . import probe_parser
+from . import probe_parser, run_natural_as
 
 # The conditioned training matrix of the fit being built (set by the wrapper
 # of ``_train`` below): the module sees only its shapes.
@@ -145,25 +144,12 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--bins", type=int, default=16)
     args = parser.parse_args(argv)
-    from .. import natural
-
     _wrap_train()
     _training.MLP = make_ple_mlp(args.bins, args.mode)
-    names = []
-    for method in args.method.split(","):
-        base = VARIANTS[method]
-        suffix = f"ple{args.bins}" + ("" if args.mode == "always" else f"-{args.mode}")
-        names.append(f"{method}+{suffix}")
-        params = dict(base.params)
-        if args.mode == "always":
-            params["numeric_embedding"] = None
-        VARIANTS[names[-1]] = Variant(
-            base.estimator, params, f"{base.description}; probe {suffix}", base.kind
-        )
-    natural.main([
-        "--tasks", args.tasks, "--methods", ",".join(names),
-        "--seeds", args.seeds, "--out", args.out,
-    ])  # fmt: skip
+    suffix = f"ple{args.bins}" + ("" if args.mode == "always" else f"-{args.mode}")
+    # always: the encoding alone, with no periodic candidate beside it
+    overrides = {"numeric_embedding": None} if args.mode == "always" else {}
+    run_natural_as(suffix, args, **overrides)
 
 
 if __name__ == "__main__":
