@@ -157,7 +157,32 @@ class _SkNet(NeuralNet):
         return loss.detach()
 
     # ------------------------------------------------------------ the loop
-    def run(
+    def run(self, train, valid=None, **kwargs):
+        """Train for up to ``epochs`` epochs; return ``(n_completed, interrupted)``.
+
+        Drives :meth:`epochs` with this net's own optimizer step
+        (:meth:`_step`); keyword arguments as there.
+        """
+        loop = self.epochs(train, valid, **kwargs)
+        X, y, w = train.X, train.y, train.w
+        try:
+            sl = next(loop)
+            while True:
+                try:
+                    loss = self._step(X[sl], y[sl], None if w is None else w[sl])
+                except KeyboardInterrupt:
+                    sl = loop.throw(KeyboardInterrupt())
+                else:
+                    sl = loop.send(loss)
+        except StopIteration as result:
+            return result.value
+        finally:
+            # An error in a step leaves the loop suspended: its cleanup
+            # (the batch context, the feature hook) runs now, not at
+            # garbage collection.
+            loop.close()
+
+    def epochs(
         self,
         train,
         valid=None,
@@ -171,7 +196,14 @@ class _SkNet(NeuralNet):
         select=None,
         valid_weight=None,
     ):
-        """Train for up to ``epochs`` epochs; return ``(n_completed, interrupted)``.
+        """The epoch loop as a generator of batches; returns ``(done, interrupted)``.
+
+        It yields the rows of ``train`` of each optimizer step (a slice or an
+        index tensor) and takes the step's detached loss back: the driver
+        takes the step, this net's own (:meth:`run`) or one fused step of
+        several members (:mod:`skscor._lockstep`), and a ``KeyboardInterrupt``
+        thrown in ends training after the last completed epoch. Everything
+        else of an epoch happens here, once for every driver.
 
         ``plan`` (a :class:`skscor._schedules.TrainingPlan`) gives each
         epoch's values (learning rate, rho, DRW) and decides on phase switches
@@ -193,7 +225,6 @@ class _SkNet(NeuralNet):
         self._ctx = BatchContext(generator=rng, shuffled=bool(shuffle))
         hook = self._feature_hook()
         n, bs = len(train), int(self.batch_size)
-        X, y, w = train.X, train.y, train.w
         done, interrupted = 0, False
         epoch0 = len(self.history)
         # The loss at the run's initial weights (the first batch's, before its
@@ -219,11 +250,10 @@ class _SkNet(NeuralNet):
                             sl = slice(start, start + bs)
                         else:
                             sl = perm[start : start + bs]
-                        yb = y[sl]
-                        loss = self._step(X[sl], yb, None if w is None else w[sl])
+                        loss = yield sl
                         if first is None:
                             first = loss
-                        total.add_(loss, alpha=yb.shape[0])
+                        total.add_(loss, alpha=min(bs, n - start))
                 except KeyboardInterrupt:
                     interrupted = True
                     break
