@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -58,6 +59,23 @@ def _held_out_log_proba(runs, n, n_classes):
     with np.errstate(divide="ignore"):
         logp[rows] = np.log(proba[rows] / hits[rows, None])
     return rows, logp
+
+
+@dataclass
+class _Run:
+    """One network's run of a call, between :meth:`_TrainingMixin._prepare_run`
+    and :meth:`_TrainingMixin._finish_run`: the net, its data and the keyword
+    arguments of its epoch loop (:meth:`skscor._net._SkNet.epochs`)."""
+
+    net: object
+    data: _TensorData
+    valid: _TensorData | None
+    loop: dict
+    balance: object
+    eval_rows: np.ndarray | None
+    partial: bool
+    budget: int | None
+    epochs_before: int
 
 
 class _TrainingMixin:
@@ -539,6 +557,27 @@ class _TrainingMixin:
         split=None,
         budget=None,
     ):
+        """One network's run: build or sync it, train it, set its fitted state.
+
+        ``split``: this member's (train, validation) rows for early stopping;
+        ``budget``: the refit of ``early_stopping='refit'``, a fixed number of
+        epochs on every row (no stopping rule).
+        """
+        run = self._prepare_run(
+            X, y_enc, sample_weight, device, seed, first, partial, split, budget
+        )
+        with self._threads():
+            done, interrupted = run.net.run(run.data, run.valid, **run.loop)
+            self._finish_run(run, X, y_enc, seed, done, interrupted)
+
+    def _prepare_run(
+        self, X, y_enc, sample_weight, device, seed, first, partial, split, budget
+    ):
+        """Everything of one network's run before its epochs (a :class:`_Run`).
+
+        Sets ``net_`` (built on the first call, synced on a warm one) and
+        ``class_weight_``.
+        """
         request = self._class_weight_request(self.class_counts_)
         sw = enc.sample_weights(
             X, y_enc, sample_weight, request[0], self.classes_, partial=partial
@@ -559,9 +598,6 @@ class _TrainingMixin:
             else torch.as_tensor(sw, dtype=torch.float32, device=device)
         )
         data, valid = _TensorData(Xt, yt, wt), None
-        # split: this member's (train, validation) rows for early stopping;
-        # budget: the refit of early_stopping='refit', a fixed number of
-        # epochs on every row (no stopping rule).
         use_validation = split is not None
         eval_rows = None
         if use_validation:
@@ -592,40 +628,53 @@ class _TrainingMixin:
         ]
         if self.verbose:
             hooks.append(Progress(self.max_iter, self.n_iter_no_change))
-        epochs_before = len(net.history)
-        rng = torch.Generator(device=device).manual_seed(seed)
         selection_weight = _selection_weight(balance)
         # numeric_embedding='auto' weighs the classes as the selection does
         self._selection_weight = selection_weight
-        with self._threads():
-            done, interrupted = net.run(
-                data,
-                valid,
-                epochs=epochs,
-                rng=rng,
-                shuffle=self.shuffle,
-                plan=plan,
-                stopper=stopper,
-                hooks=hooks,
-                select=(
-                    None if valid is None else self._selection_score(y_enc[valid_idx])
-                ),
-                valid_weight=selection_weight,
-            )
-            kept = len(net.history) - 1
-            if stopper is not None and stopper.best_state is not None:
-                kept = stopper.best_epoch
-                stopper.restore_best(net)
-            # The kept epoch's phase decides the prior its decisions correct
-            # for (early stopping may keep an epoch before the DRW switch).
-            kept_final = bool(kept >= 0 and net.history[kept].get("drw", False))
-            phase = balance.phase(kept_final)
-            self.class_prior_ = phase.prior
-            net.criterion_.set_class_weight(phase.weight if phase.weighted else None)
-            net.criterion_.set_logit_offset(phase.offset)
-            if eval_rows is None:
-                eval_rows = self._report_sample(len(y_enc), seed)
-            logits = self._check_finite(X[eval_rows])
+        loop = {
+            "epochs": epochs,
+            "rng": torch.Generator(device=device).manual_seed(seed),
+            "shuffle": self.shuffle,
+            "plan": plan,
+            "stopper": stopper,
+            "hooks": hooks,
+            "select": (
+                None if valid is None else self._selection_score(y_enc[valid_idx])
+            ),
+            "valid_weight": selection_weight,
+        }
+        return _Run(
+            net=net,
+            data=data,
+            valid=valid,
+            loop=loop,
+            balance=balance,
+            eval_rows=eval_rows,
+            partial=partial,
+            budget=budget,
+            epochs_before=len(net.history),
+        )
+
+    def _finish_run(self, run, X, y_enc, seed, done, interrupted):
+        """Everything of one network's run after its epochs: the kept epoch,
+        its phase, the fitted state and the warnings (``net_`` is the run's)."""
+        net, plan, stopper = run.net, run.loop["plan"], run.loop["stopper"]
+        use_validation = run.valid is not None
+        kept = len(net.history) - 1
+        if stopper is not None and stopper.best_state is not None:
+            kept = stopper.best_epoch
+            stopper.restore_best(net)
+        # The kept epoch's phase decides the prior its decisions correct
+        # for (early stopping may keep an epoch before the DRW switch).
+        kept_final = bool(kept >= 0 and net.history[kept].get("drw", False))
+        phase = run.balance.phase(kept_final)
+        self.class_prior_ = phase.prior
+        net.criterion_.set_class_weight(phase.weight if phase.weighted else None)
+        net.criterion_.set_logit_offset(phase.offset)
+        eval_rows = run.eval_rows
+        if eval_rows is None:
+            eval_rows = self._report_sample(len(y_enc), seed)
+        logits = self._check_finite(X[eval_rows])
         on = (
             f"the {len(eval_rows)} rows of the early-stopping validation split"
             if use_validation
@@ -638,12 +687,15 @@ class _TrainingMixin:
             self,
             net,
             use_validation=use_validation,
-            partial=partial,
-            since=epochs_before,
+            partial=run.partial,
+            since=run.epochs_before,
         )
-        self.switch_epoch_ = self._switch_epoch(plan, done, epochs_before, partial)
+        epochs = run.loop["epochs"]
+        self.switch_epoch_ = self._switch_epoch(
+            plan, done, run.epochs_before, run.partial
+        )
         self.stop_reason_ = self._stop_reason(plan, done, epochs, interrupted)
-        if budget is not None and not interrupted:
+        if run.budget is not None and not interrupted:
             # The refit's budget was chosen on held-out rows: reaching it is
             # the point, not a failure to converge.
             warn_if_collapsed(self, y_enc[eval_rows], logits)
@@ -653,11 +705,11 @@ class _TrainingMixin:
             done,
             epochs,
             interrupted,
-            partial,
+            run.partial,
             y_enc,
             eval_rows,
             logits,
-            epochs_before,
+            run.epochs_before,
             held_out=use_validation,
         )
 
@@ -726,7 +778,7 @@ class _TrainingMixin:
                 f"{epochs} epochs; the estimator keeps the weights of the last "
                 "completed batch.",
                 RuntimeWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
             return
         if partial:
@@ -741,18 +793,18 @@ class _TrainingMixin:
                     "max_iter or use learning_rate='constant' for open-ended "
                     "streams.",
                     ConvergenceWarning,
-                    stacklevel=5,
+                    stacklevel=6,
                 )
             return
         phase = plan.phase_warning(done)
         if phase is not None:
-            warnings.warn(f"{name}: {phase}", ConvergenceWarning, stacklevel=5)
+            warnings.warn(f"{name}: {phase}", ConvergenceWarning, stacklevel=6)
         elif self.stop_reason_ == "max_iter":
             warnings.warn(
                 f"{name}: maximum iterations ({epochs}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
         if not held_out:
             # Held-out rows are checked once, on the ensemble's out-of-fold
