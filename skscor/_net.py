@@ -12,7 +12,6 @@ loss sum and its finiteness are read once per epoch.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 
@@ -84,7 +83,12 @@ class _Stopper:
             improved = self.best_vloss is None or vloss <= self.best_vloss - self.tol
             if self.best_vloss is None or vloss < self.best_vloss:
                 self.best_vloss = vloss
-                self.best_state = copy.deepcopy(net.module_.state_dict())
+                # A copy of each tensor, not a deepcopy of the state: a member
+                # trained in lockstep holds views into the stacked weights,
+                # whose whole storage a deepcopy would copy.
+                self.best_state = {
+                    k: v.detach().clone() for k, v in net.module_.state_dict().items()
+                }
                 self.best_epoch = epoch
         else:
             improved = self.best_loss is None or train_loss <= self.best_loss - self.tol

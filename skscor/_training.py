@@ -23,7 +23,8 @@ from ._balance import resolve_balance
 from ._decision import tune_offsets
 from ._hooks import ClassBalance, OptimizerValues, Progress
 from ._inference import _softmax_
-from ._net import _Stopper, _TensorData
+from ._lockstep import run_lockstep
+from ._net import _SkNet, _Stopper, _TensorData
 from ._reports import REPORT_ROWS, set_fitted_state, set_report_rows, warn_if_collapsed
 from ._schedules import TrainingPlan
 from .exceptions import DivergenceError
@@ -86,6 +87,11 @@ class _TrainingMixin:
     ``_optimizer_spec``, ``_plan_options``, ``_class_weight_request``,
     ``_net_class``).
     """
+
+    # Whether ensemble members may train in lockstep (skscor._lockstep) where
+    # the fused step is exact; False trains them one after the other (the
+    # benchmarks' reference for the lockstep's speed and quality).
+    _lockstep = True
 
     # ------------------------------------------------------------ balance
     def _resolve_balance(self, request, y_enc, sw, partial):
@@ -319,8 +325,21 @@ class _TrainingMixin:
                 None if self.numeric_embedding == "auto" else self.numeric_embedding
             )
             self.__dict__.pop("numeric_embedding_scores_", None)
+        # The members after the first network of an 'auto' choice train in
+        # lockstep (one fused step for all) where the fused step is exact.
+        together = (
+            list(range(int(choose), k))
+            if first
+            and validate
+            and not refit
+            and k - int(choose) > 1
+            and self._lockstep_ok()
+            else []
+        )
         nets, runs, caught = [], [], []
         for m in range(k):
+            if m in together:
+                continue
             member_seed = seed if m == 0 else _member_seed(seed, m)
             if not first:
                 self.net_ = members[m]
@@ -353,12 +372,16 @@ class _TrainingMixin:
                         split=splits[m],
                     )
             caught.extend(record or ())
-            nets.append(self.net_)
-            self.net_.kept_prior = self.class_prior_
-            runs.append(self._fitted_snapshot())
-            runs[-1]["_eval"], runs[-1]["_on"] = self._last_eval
+            self._keep_member(nets, runs)
             if self.stop_reason_ == "interrupted":
+                together = []
                 break
+        if together:
+            caught.extend(
+                self._train_together(
+                    X, y_enc, sample_weight, device, seed, together, splits, nets, runs
+                )
+            )
         del self._last_eval
         self.__dict__.pop("_selection_weight", None)
         self.members_ = nets
@@ -400,6 +423,61 @@ class _TrainingMixin:
             if key not in seen:
                 seen.add(key)
                 warnings.warn(w.message, w.category, stacklevel=4)
+
+    def _keep_member(self, nets, runs):
+        """Append the member just trained (``net_``) and its fitted state."""
+        nets.append(self.net_)
+        self.net_.kept_prior = self.class_prior_
+        runs.append(self._fitted_snapshot())
+        runs[-1]["_eval"], runs[-1]["_on"] = self._last_eval
+
+    def _lockstep_ok(self):
+        """Whether members can train in lockstep (:mod:`skscor._lockstep`):
+        the default MLP, a one-pass step and a criterion without parameters."""
+        if not self._lockstep or self.module is not None:
+            return False
+        if self._net_class is not _SkNet:
+            return False
+        loss = self._make_loss(self.class_counts_)
+        return not any(True for _ in loss.parameters())
+
+    def _train_together(
+        self, X, y_enc, sample_weight, device, seed, members, splits, nets, runs
+    ):
+        """Train ``members`` in lockstep; keep each in turn. Returns warnings."""
+        if self.verbose:
+            print(
+                f"members {members[0] + 1}-{members[-1] + 1} of {self.n_members}, "
+                "trained together"
+            )
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            prepared = []
+            for m in members:
+                member_seed = seed if m == 0 else _member_seed(seed, m)
+                # the member's initial weights: as when trained alone
+                torch.manual_seed(member_seed)
+                run = self._prepare_run(
+                    X,
+                    y_enc,
+                    sample_weight,
+                    device,
+                    member_seed,
+                    True,
+                    False,
+                    splits[m],
+                    None,
+                )
+                prepared.append((member_seed, run))
+            with self._threads():
+                results = run_lockstep([run for _, run in prepared])
+                for (member_seed, run), (done, interrupted) in zip(
+                    prepared, results, strict=True
+                ):
+                    self.net_ = run.net
+                    self._finish_run(run, X, y_enc, member_seed, done, interrupted)
+                    self._keep_member(nets, runs)
+        return record
 
     def _fitted_snapshot(self):
         """The fitted attributes one ``_train`` run left (names ending in _)."""

@@ -24,6 +24,7 @@ LAYERS = {
     "_inference": 3,
     "_persistence": 3,
     "_preprocessing": 4,
+    "_lockstep": 5,
     "_net": 5,
     "_schedules": 5,
     "_hooks": 5,
