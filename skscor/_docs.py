@@ -73,10 +73,13 @@ hidden_layer_sizes : array-like of int, default=(100,)
         own seed and, with ``early_stopping``, holds out its own validation
         slice and keeps its own best epoch, so the ensemble as a whole trains
         on every row while each member is chosen on rows it did not see.
-        Members train one after the other, so fit time grows about linearly
-        (early-stopped members are short: the default ensemble measured
-        faster than 0.2's single network on the large natural tasks);
-        ``n_members=1`` is a single network. ``net_`` is the first member,
+        With early stopping and the default network, the members train in
+        lockstep: one batched step computes every member's step on its own
+        rows: the same networks as trained one after the other, up to float
+        rounding and dropout's masks (SAMClassifier's two-pass step and a
+        custom ``module`` train them one after the other). Fit time still
+        grows with the members; ``n_members=1`` is a single network.
+        ``net_`` is the first member,
         ``members_`` all of them. A warm start or ``partial_fit`` continues
         each member on all rows.
     scoring : str, callable or None, default=None

@@ -5,8 +5,8 @@ weights, training rows and validation splits. Trained one after the other,
 each step of each member pays the per-operation overhead of a small network
 (on a CPU most of a small step's time). Here the members' parameters are
 stacked along a new first dimension, one forward and backward pass computes
-every member's step (``torch.func.vmap`` over ``functional_call`` of one
-copy of the module) and one optimizer step updates them all.
+every member's step (:meth:`skscor.modules.MLP.forward_stacked`: one
+batched product per layer) and one optimizer step updates them all.
 
 Nothing else changes: each member keeps its own epoch loop
 (:meth:`skscor._net._SkNet.epochs`: its rows, shuffling and random SCoR
@@ -19,10 +19,13 @@ training, so its own module validates, is snapshotted and restored as
 before; at the end they get their own storage back and their optimizer the
 state of their slices (a warm start continues as after a sequential fit).
 
+Members stop at different epochs: a member that stopped leaves the fused
+forward pass (the others' slices are gathered), and the last member left
+goes on alone with its own parameters and optimizer, as one trained alone.
 What differs from training the members one after the other: float rounding
 (batched products), dropout masks (drawn for the stacked batch), and a
-member that stopped keeps being moved by the optimizer's momentum until the
-last member stops (its kept epoch is restored from its snapshot, as always,
+member that stopped is still moved by the optimizer's momentum while two or
+more others train (its kept epoch is restored from its snapshot, as always,
 and its optimizer state is the one at its stop). With ``dropout=0`` the
 members are the same networks up to rounding (tests/test_lockstep.py).
 
@@ -39,9 +42,6 @@ import copy
 from collections import defaultdict
 
 import torch
-from torch.func import functional_call, vmap
-
-from .modules import last_linear
 
 
 def run_lockstep(runs):
@@ -67,6 +67,9 @@ class _Lockstep:
                 )
                 for name, _ in modules[0].named_parameters()
             }
+        # The structure the fused forward pass follows (its parameters are
+        # unused), in training mode for dropout.
+        self.base = copy.deepcopy(modules[0]).train()
         # Each member's parameters become views of its slice: its own module
         # (validation, the stopping rule's snapshots) sees every step.
         for i, module in enumerate(modules):
@@ -75,31 +78,11 @@ class _Lockstep:
         group = dict(nets[0].optimizer_.param_groups[0])
         group["params"] = list(self.params.values())
         self.optimizer = type(nets[0].optimizer_)([group])
-        self.base = copy.deepcopy(modules[0]).train()
         self.needs_features = bool(getattr(nets[0].criterion_, "needs_features", False))
-        self._features = []
-        if self.needs_features:
-            layer = last_linear(self.base)
-            if layer is None:
-                raise ValueError(
-                    "This loss needs the penultimate features: the module must "
-                    "end in a torch.nn.Linear layer, whose input is taken."
-                )
-            layer.register_forward_pre_hook(self._keep_features)
-        self.forward = vmap(self._one, randomness="different")
         self.results = [None] * self.k
         self.states = [None] * self.k
         self.pending = {}
-
-    # ------------------------------------------------------------ forward
-    def _keep_features(self, module, inputs):
-        self._features.append(inputs[0])
-
-    def _one(self, params, x):
-        out = functional_call(self.base, params, (x,))
-        if self.needs_features:
-            return out, self._features.pop()
-        return out
+        self.released = False
 
     # ------------------------------------------------------------ driving
     def run(self):
@@ -107,7 +90,7 @@ class _Lockstep:
         try:
             for i, loop in enumerate(loops):
                 self._advance(i, loop.send, None)
-            while self.pending:
+            while len(self.pending) > 1:
                 try:
                     losses = self._step()
                 except KeyboardInterrupt:
@@ -116,11 +99,36 @@ class _Lockstep:
                     continue
                 for i, loss in losses.items():
                     self._advance(i, loops[i].send, loss)
+            if self.pending:
+                # The last member left goes on alone, with its own parameters
+                # and optimizer: a fused step of one would cost more.
+                (i,) = self.pending
+                self._release()
+                self.results[i] = self._alone(i, loops[i])
         finally:
             for loop in loops:
                 loop.close()
             self._release()
         return self.results
+
+    def _alone(self, i, loop):
+        """Drive member ``i``'s loop with its own step, as ``_SkNet.run`` does."""
+        net, data = self.runs[i].net, self.runs[i].data
+        rows = self.pending.pop(i)
+        try:
+            while True:
+                try:
+                    loss = net._step(
+                        data.X[rows],
+                        data.y[rows],
+                        None if data.w is None else data.w[rows],
+                    )
+                except KeyboardInterrupt:
+                    rows = loop.throw(KeyboardInterrupt())
+                else:
+                    rows = loop.send(loss)
+        except StopIteration as stop:
+            return stop.value
 
     def _advance(self, i, method, arg):
         """Resume member ``i``'s loop; keep its next rows or its result."""
@@ -152,9 +160,7 @@ class _Lockstep:
                 index = torch.tensor(members, device=self.device)
                 params = {n: p.index_select(0, index) for n, p in self.params.items()}
             X = torch.stack([self.runs[i].data.X[self.pending[i]] for i in members])
-            out = self.forward(params, X)
-            if self.needs_features:
-                out, features = out
+            out, features = self.base.forward_stacked(params, X)
             for j, i in enumerate(members):
                 net, data, rows = self.runs[i].net, self.runs[i].data, self.pending[i]
                 ctx = net._ctx
@@ -218,10 +224,15 @@ class _Lockstep:
         return state
 
     def _release(self):
-        """Give each member's parameters their own storage and optimizer state."""
+        """Give each member's parameters their own storage and optimizer state
+        (a member still training: its slice's state now). Once."""
+        if self.released:
+            return
+        self.released = True
         for i, run in enumerate(self.runs):
+            state = self._state_of(i) if i in self.pending else self.states[i]
             optimizer = run.net.optimizer_
             for name, p in run.net.module_.named_parameters():
                 p.data = p.data.clone()
-                if self.states[i] is not None and self.states[i][name]:
-                    optimizer.state[p] = self.states[i][name]
+                if state is not None and state[name]:
+                    optimizer.state[p] = state[name]

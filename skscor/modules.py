@@ -335,6 +335,113 @@ class MLP(nn.Module):
             out = layer(out)
         return self.head(out)
 
+    def forward_stacked(self, params: dict, X: Tensor) -> tuple[Tensor, Tensor]:
+        """The forward pass of ``k`` networks of this architecture at once.
+
+        ``params`` maps each of this module's parameter names to the ``k``
+        networks' values stacked along a new first dimension; ``X`` holds
+        each network's batch, shape ``(k, n_rows, n_features)``. Returns the
+        logits, ``(k, n_rows, n_classes)``, and the head's input (the
+        penultimate features), ``(k, n_rows, width)``. Network ``i``'s slice
+        is this module's ``forward`` with ``params[name][i]`` as its
+        parameters (the same values and gradients up to float rounding), in
+        one batched product per layer: the ensemble's members trained in
+        lockstep (``skscor._lockstep``). Dropout draws its own mask per
+        network and row.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skscor.modules import MLP
+        >>> nets = [MLP(4, 3, hidden_layer_sizes=(8,)) for _ in range(2)]
+        >>> params = {
+        ...     name: torch.stack([dict(n.named_parameters())[name] for n in nets])
+        ...     for name, _ in nets[0].named_parameters()
+        ... }
+        >>> X = torch.randn(2, 5, 4)
+        >>> logits, features = nets[0].forward_stacked(params, X)
+        >>> logits.shape, features.shape
+        (torch.Size([2, 5, 3]), torch.Size([2, 5, 8]))
+        >>> torch.allclose(logits[1], nets[1](X[1]), atol=1e-6)
+        True
+        """
+        p = params
+        if self.binary_index is not None:
+            out = self._first_folded_stacked(p, X)
+            start = 2  # the first Linear and its activation: done
+        else:
+            inputs = X[..., : self.n_dense]
+            if len(self.embeddings):
+                inputs = self._embed_stacked(p, X)
+            if self.periodic_map is not None:
+                periodic = self._periodic_stacked(
+                    p, X[..., : self.n_dense], p["frequencies"]
+                )
+                inputs = torch.cat([inputs, periodic.flatten(2)], dim=-1)
+            out, start = inputs, 0
+        for i, layer in enumerate(self.body):
+            if i < start:
+                continue
+            if isinstance(layer, nn.Linear):
+                out = _linear_stacked(out, p[f"body.{i}.weight"], p[f"body.{i}.bias"])
+            else:
+                out = layer(out)  # activation or dropout: elementwise
+        if isinstance(self.head, CosineLinear):
+            weight = F.normalize(p["head.weight"], dim=-1)
+            return torch.matmul(F.normalize(out, dim=-1), weight.mT), out
+        return _linear_stacked(out, p["head.weight"], p["head.bias"]), out
+
+    def _periodic_stacked(self, p: dict, x: Tensor, frequencies: Tensor) -> Tensor:
+        """``_periodic_embed`` of ``k`` networks: ``x`` ``(k, rows, n)``,
+        ``frequencies`` ``(k, n, F)``; returns ``(k, rows, n, periodic_dim)``."""
+        angle = (2 * math.pi) * x[..., None] * frequencies[:, None]
+        z = torch.cat([angle.sin(), angle.cos()], dim=-1)
+        k, rows, n, _ = z.shape
+        # one product per network over all (row, column) pairs: a broadcast
+        # matmul would run k * rows tiny ones
+        out = _linear_stacked(
+            z.reshape(k, rows * n, -1),
+            p["periodic_map.weight"],
+            p["periodic_map.bias"],
+        )
+        return torch.relu(out).reshape(k, rows, n, -1)
+
+    def _first_folded_stacked(self, p: dict, X: Tensor) -> Tensor:
+        """``_forward_folded``'s first layer and its activation, ``k`` networks."""
+        dense = X[..., : self.n_dense]
+        freq = p["frequencies"]
+        other = self._periodic_stacked(
+            p, dense[..., self.other_index], freq[:, self.other_index]
+        ).flatten(2)
+        k = X.shape[0]
+        fb = freq[:, self.binary_index]
+        e0 = self._periodic_stacked(p, X.new_zeros(k, 1, 1), fb[:, :1])[:, 0]
+        e1 = self._periodic_stacked(p, X.new_ones(k, 1, fb.shape[1]), fb)[:, 0]
+        # (k, n_binary, D, 2) -> B_j (e1_j - e0) and B_j e0: (k, n_binary, H, 2)
+        both = torch.matmul(
+            p["binary_weight"], torch.stack([e1 - e0, e0.expand_as(e1)], dim=-1)
+        )
+        weight = p["body.0.weight"].index_add(
+            2, self.binary_index, both[..., 0].transpose(1, 2)
+        )
+        bias = p["body.0.bias"] + both[..., 1].sum(dim=1)
+        inputs = self._embed_stacked(p, X) if len(self.embeddings) else dense
+        out = _linear_stacked(torch.cat([inputs, other], dim=-1), weight, bias)
+        return self.body[1](out)
+
+    def _embed_stacked(self, p: dict, X: Tensor) -> Tensor:
+        """``_embed`` of ``k`` networks (code 0's vector stays zero and
+        untrained: its rows are masked, as ``padding_idx`` does)."""
+        codes = X[..., self.n_dense :].long()
+        parts = [X[..., : self.n_dense]]
+        members = torch.arange(X.shape[0], device=X.device)[:, None]
+        for j, table in enumerate(self.embeddings):
+            code = codes[..., j]
+            code = code.masked_fill((code < 0) | (code >= table.num_embeddings), 0)
+            vectors = p[f"embeddings.{j}.weight"][members, code]
+            parts.append((vectors * (code != 0)[..., None]).to(X.dtype))
+        return torch.cat(parts, dim=-1)
+
     def _embed(self, X: Tensor) -> Tensor:
         codes = X[:, self.n_dense :].long()
         parts = [X[:, : self.n_dense]]
@@ -344,6 +451,12 @@ class MLP(nn.Module):
             code = code.masked_fill((code < 0) | (code >= table.num_embeddings), 0)
             parts.append(table(code).to(X.dtype))
         return torch.cat(parts, dim=1)
+
+
+def _linear_stacked(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """``F.linear`` of ``k`` networks: ``x`` ``(k, rows, in)``, ``weight``
+    ``(k, out, in)``, ``bias`` ``(k, out)``."""
+    return torch.baddbmm(bias[:, None], x, weight.mT)
 
 
 def _embedding_dim(n_codes: int, max_dim: int = 8) -> int:

@@ -24,6 +24,7 @@ from skscor import (
     _lockstep,
     _training,
 )
+from skscor.modules import MLP
 
 SMALL = {
     "hidden_layer_sizes": (16,),
@@ -218,3 +219,59 @@ def test_keyboard_interrupt_in_lockstep_keeps_every_member(data, monkeypatch):
     assert est.stop_reason_ == "interrupted"
     assert [len(n.history) for n in est.members_] == [2, 2, 2]
     assert np.isfinite(est.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"hidden_layer_sizes": (8,)},
+        {"hidden_layer_sizes": (8, 5), "activation": "tanh"},
+        {"hidden_layer_sizes": (), "periodic": True},
+        {"hidden_layer_sizes": (8,), "periodic": True},
+        {"hidden_layer_sizes": (8,), "periodic": True, "binary_columns": [3, 4, 5]},
+        {
+            "hidden_layer_sizes": (8,),
+            "periodic": True,
+            "binary_columns": [3, 4, 5],
+            "embeddings": [12, (5, 3)],
+        },
+        {"hidden_layer_sizes": (8,), "embeddings": [12]},
+        {"hidden_layer_sizes": (8,), "head": "cosine"},
+    ],
+)
+def test_forward_stacked_is_each_networks_forward(config):
+    """Values and gradients of k stacked networks against each one's forward."""
+    torch.manual_seed(0)
+    k, rows, n_dense = 3, 17, 6
+    embeddings = config.get("embeddings", ())
+    n_features = n_dense + len(embeddings)
+    nets = [MLP(n_features, 3, **config) for _ in range(k)]
+    names = [name for name, _ in nets[0].named_parameters()]
+    stacked = {
+        name: torch.stack([dict(net.named_parameters())[name].detach() for net in nets])
+        .clone()
+        .requires_grad_()
+        for name in names
+    }
+    X = torch.randn(k, rows, n_features)
+    X[..., 3:n_dense] = (X[..., 3:n_dense] > 0).float()  # the 0/1 columns
+    for j, entry in enumerate(embeddings):
+        n_codes = entry if isinstance(entry, int) else entry[0]
+        # unseen (0), out of range and negative codes too
+        X[..., n_dense + j] = torch.randint(-1, n_codes + 2, (k, rows)).float()
+    logits, features = nets[0].forward_stacked(stacked, X)
+    expected = torch.stack([net(x) for net, x in zip(nets, X, strict=True)])
+    torch.testing.assert_close(logits, expected, rtol=1e-5, atol=1e-6)
+    assert features.shape == (k, rows, nets[0].head.in_features)
+    weight = torch.randn_like(logits)
+    (logits * weight).sum().backward()
+    (expected * weight).sum().backward()
+    for name in names:
+        for i, net in enumerate(nets):
+            torch.testing.assert_close(
+                stacked[name].grad[i],
+                dict(net.named_parameters())[name].grad,
+                rtol=1e-4,
+                atol=1e-6,
+                msg=f"gradient of {name}, network {i}",
+            )
