@@ -59,7 +59,7 @@ class _Lockstep:
         self.k = len(runs)
         nets = [r.net for r in runs]
         modules = [net.module_ for net in nets]
-        self.device = runs[0].data.X.device
+        self.device = runs[0].data.device
         with torch.no_grad():
             self.params = {
                 name: torch.nn.Parameter(
@@ -118,11 +118,7 @@ class _Lockstep:
         try:
             while True:
                 try:
-                    loss = net._step(
-                        data.X[rows],
-                        data.y[rows],
-                        None if data.w is None else data.w[rows],
-                    )
+                    loss = net._step(*data.take(rows))
                 except KeyboardInterrupt:
                     rows = loop.throw(KeyboardInterrupt())
                 else:
@@ -159,19 +155,15 @@ class _Lockstep:
             else:
                 index = torch.tensor(members, device=self.device)
                 params = {n: p.index_select(0, index) for n, p in self.params.items()}
-            X = torch.stack([self.runs[i].data.X[self.pending[i]] for i in members])
+            batches = [self.runs[i].data.take(self.pending[i]) for i in members]
+            X = torch.stack([b[0] for b in batches])
             out, features = self.base.forward_stacked(params, X)
             for j, i in enumerate(members):
-                net, data, rows = self.runs[i].net, self.runs[i].data, self.pending[i]
+                net, (_, y, w) = self.runs[i].net, batches[j]
                 ctx = net._ctx
                 if self.needs_features:
                     ctx.features = features[j]
-                loss = net.criterion_(
-                    out[j],
-                    data.y[rows],
-                    sample_weight=None if data.w is None else data.w[rows],
-                    context=ctx,
-                )
+                loss = net.criterion_(out[j], y, sample_weight=w, context=ctx)
                 total = loss if total is None else total + loss
                 losses[i] = loss.detach()
         total.backward()

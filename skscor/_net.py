@@ -42,10 +42,38 @@ class _TensorData:
     def __len__(self) -> int:
         return self.X.shape[0]
 
+    @property
+    def device(self):
+        return self.X.device
+
     def subset(self, idx):
-        return _TensorData(
-            self.X[idx], self.y[idx], None if self.w is None else self.w[idx]
-        )
+        return _TensorData(*self.take(idx))
+
+    def take(self, rows):
+        """``(X, y, w)`` of ``rows`` (a slice or an index tensor)."""
+        return self.X[rows], self.y[rows], None if self.w is None else self.w[rows]
+
+
+class _RowView:
+    """Rows ``index`` of a :class:`_TensorData`, gathered batch by batch.
+
+    The members trained in lockstep (``skscor._lockstep``) read their
+    training rows through views of one shared copy instead of a copy each.
+    """
+
+    def __init__(self, data: _TensorData, index):
+        self.data = data
+        self.index = torch.as_tensor(index, dtype=torch.int64, device=data.device)
+
+    def __len__(self) -> int:
+        return self.index.shape[0]
+
+    @property
+    def device(self):
+        return self.data.device
+
+    def take(self, rows):
+        return self.data.take(self.index[rows])
 
 
 class _Stopper:
@@ -168,12 +196,11 @@ class _SkNet(NeuralNet):
         (:meth:`_step`); keyword arguments as there.
         """
         loop = self.epochs(train, valid, **kwargs)
-        X, y, w = train.X, train.y, train.w
         try:
             sl = next(loop)
             while True:
                 try:
-                    loss = self._step(X[sl], y[sl], None if w is None else w[sl])
+                    loss = self._step(*train.take(sl))
                 except KeyboardInterrupt:
                     sl = loop.throw(KeyboardInterrupt())
                 else:
@@ -224,7 +251,7 @@ class _SkNet(NeuralNet):
         mean validation losses (None: equally, the balanced log-loss).
         """
         module = self.module_
-        device = train.X.device
+        device = train.device
         self._params = [p for g in self.optimizer_.param_groups for p in g["params"]]
         self._ctx = BatchContext(generator=rng, shuffled=bool(shuffle))
         hook = self._feature_hook()

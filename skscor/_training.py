@@ -24,7 +24,7 @@ from ._decision import tune_offsets
 from ._hooks import ClassBalance, OptimizerValues, Progress
 from ._inference import _softmax_
 from ._lockstep import run_lockstep
-from ._net import _SkNet, _Stopper, _TensorData
+from ._net import _RowView, _SkNet, _Stopper, _TensorData
 from ._reports import REPORT_ROWS, set_fitted_state, set_report_rows, warn_if_collapsed
 from ._schedules import TrainingPlan
 from .exceptions import DivergenceError
@@ -69,7 +69,7 @@ class _Run:
     arguments of its epoch loop (:meth:`skscor._net._SkNet.epochs`)."""
 
     net: object
-    data: _TensorData
+    data: _TensorData | _RowView
     valid: _TensorData | None
     loop: dict
     balance: object
@@ -452,7 +452,7 @@ class _TrainingMixin:
             )
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
-            prepared = []
+            prepared, shared = [], {}
             for m in members:
                 member_seed = seed if m == 0 else _member_seed(seed, m)
                 # the member's initial weights: as when trained alone
@@ -467,6 +467,7 @@ class _TrainingMixin:
                     False,
                     splits[m],
                     None,
+                    shared,
                 )
                 prepared.append((member_seed, run))
             with self._threads():
@@ -649,12 +650,23 @@ class _TrainingMixin:
             self._finish_run(run, X, y_enc, seed, done, interrupted)
 
     def _prepare_run(
-        self, X, y_enc, sample_weight, device, seed, first, partial, split, budget
+        self,
+        X,
+        y_enc,
+        sample_weight,
+        device,
+        seed,
+        first,
+        partial,
+        split,
+        budget,
+        shared=None,
     ):
         """Everything of one network's run before its epochs (a :class:`_Run`).
 
         Sets ``net_`` (built on the first call, synced on a warm one) and
-        ``class_weight_``.
+        ``class_weight_``. ``shared``: a dict the members trained together
+        share their data through (None: the run's own copy).
         """
         request = self._class_weight_request(self.class_counts_)
         sw = enc.sample_weights(
@@ -668,22 +680,34 @@ class _TrainingMixin:
         else:
             self._sync_net()
         net = self.net_
-        Xt = torch.tensor(X, dtype=torch.float32, device=device)
-        yt = torch.as_tensor(y_enc, dtype=torch.int64, device=device)
-        wt = (
-            None
-            if sw is None
-            else torch.as_tensor(sw, dtype=torch.float32, device=device)
-        )
-        data, valid = _TensorData(Xt, yt, wt), None
+        data = None if shared is None else shared.get("data")
+        if data is None:
+            Xt = torch.tensor(X, dtype=torch.float32, device=device)
+            yt = torch.as_tensor(y_enc, dtype=torch.int64, device=device)
+            wt = (
+                None
+                if sw is None
+                else torch.as_tensor(sw, dtype=torch.float32, device=device)
+            )
+            data = _TensorData(Xt, yt, wt)
+            if shared is not None:
+                shared["data"] = data
+        valid = None
         use_validation = split is not None
         eval_rows = None
         if use_validation:
             train_idx, valid_idx = split
-            data, valid = data.subset(train_idx), data.subset(valid_idx)
+            valid = data.subset(valid_idx)
+            # Members trained together share one copy of the rows and gather
+            # their batches from it; one trained alone copies its rows once.
+            data = (
+                _RowView(data, train_idx)
+                if shared is not None
+                else data.subset(train_idx)
+            )
             eval_rows = valid_idx
         if first:
-            self._check_module_output(data.X)
+            self._check_module_output(data.take(slice(0, 2))[0])
         net.batch_size = batch_size
         epochs = 1 if partial else (budget or self.max_iter)
         plan = TrainingPlan(
