@@ -76,9 +76,9 @@ hidden_layer_sizes : array-like of int, default=(100,)
         With early stopping and the default network, the members train in
         lockstep: one batched step computes every member's step on its own
         rows: the same networks as trained one after the other, up to float
-        rounding and dropout's masks (SAMClassifier's two-pass step and a
-        custom ``module`` train them one after the other). Fit time still
-        grows with the members; ``n_members=1`` is a single network.
+        rounding and dropout's masks (a custom ``module`` trains them one
+        after the other). Fit time still grows with the members;
+        ``n_members=1`` is a single network.
         ``net_`` is the first member,
         ``members_`` all of them. A warm start or ``partial_fit`` continues
         each member on all rows.

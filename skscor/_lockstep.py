@@ -31,9 +31,9 @@ members are the same networks up to rounding (tests/test_lockstep.py).
 
 Used for the default MLP, elementwise optimizers (Adam, AdamW, SGD: their
 step is linear in the learning rate, so members at different learning rates
-share one step, rescaled per member) and criteria without parameters; SAM's
-two-pass step (one gradient norm per network) trains its members one after
-the other.
+share one step, rescaled per member) and criteria without parameters. SAM's
+two passes run fused too: the ascent step is taken here, each member with
+its own gradient norm and rho, and the stacked optimizer is SAM's base.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ import copy
 from collections import defaultdict
 
 import torch
+
+from .optim import _EPS, SAM
 
 
 def run_lockstep(runs):
@@ -75,9 +77,15 @@ class _Lockstep:
         for i, module in enumerate(modules):
             for name, p in module.named_parameters():
                 p.data = self.params[name].data[i]
-        group = dict(nets[0].optimizer_.param_groups[0])
+        # SAM: the stacked optimizer is its base optimizer (SAM's groups, which
+        # it shares with its base, carry rho and adaptive); the ascent step
+        # is taken here, per member (_perturb).
+        first = nets[0].optimizer_
+        self.sam = isinstance(first, SAM)
+        base = first.base_optimizer if self.sam else first
+        group = dict(base.param_groups[0])
         group["params"] = list(self.params.values())
-        self.optimizer = type(nets[0].optimizer_)([group])
+        self.optimizer = type(base)([group])
         self.needs_features = bool(getattr(nets[0].criterion_, "needs_features", False))
         self.results = [None] * self.k
         self.states = [None] * self.k
@@ -142,12 +150,50 @@ class _Lockstep:
         return int(rows.shape[0])
 
     def _step(self):
-        """One fused step of every member with rows pending; their losses."""
+        """One fused step of every member with rows pending; their losses.
+
+        SAM: the loss and its gradient at ``w``, each member's ascent to
+        ``w + e`` (:meth:`_perturb`), the gradient there on the same batch
+        (the same random SCoR halves), then back to ``w`` for the base step.
+        """
         groups = defaultdict(list)
         for i in sorted(self.pending):
             groups[self._size(i, self.pending[i])].append(i)
+        batches = {i: self.runs[i].data.take(self.pending[i]) for i in self.pending}
+        replay = {}
+        if self.sam:
+            for i in self.pending:
+                ctx = self.runs[i].net._ctx
+                # only an unshuffled batch draws SCoR's halves from the generator
+                if ctx.generator is not None and not ctx.shuffled:
+                    replay[i] = ctx.generator.get_state()
         for p in self.params.values():
             p.grad = None
+        total, losses = self._losses(groups, batches)
+        total.backward()
+        if self.sam:
+            backup = self._perturb()
+            try:
+                for p in self.params.values():
+                    p.grad = None
+                for i, state in replay.items():
+                    self.runs[i].net._ctx.generator.set_state(state)
+                total, perturbed = self._losses(groups, batches)
+                total.backward()
+            finally:
+                with torch.no_grad():
+                    for p, w in zip(self.params.values(), backup, strict=True):
+                        p.copy_(w)
+            for i, loss in perturbed.items():
+                # read once per epoch with the loss sum: a NaN at w + e is
+                # reported as divergence
+                self.runs[i].net._perturbed_total.add_(loss)
+        self._optimizer_step()
+        return losses
+
+    def _losses(self, groups, batches):
+        """The fused forward passes and each member's loss: their sum and the
+        members' detached losses."""
         total, losses = None, {}
         for members in groups.values():
             if members == list(range(self.k)):
@@ -155,20 +201,47 @@ class _Lockstep:
             else:
                 index = torch.tensor(members, device=self.device)
                 params = {n: p.index_select(0, index) for n, p in self.params.items()}
-            batches = [self.runs[i].data.take(self.pending[i]) for i in members]
-            X = torch.stack([b[0] for b in batches])
+            X = torch.stack([batches[i][0] for i in members])
             out, features = self.base.forward_stacked(params, X)
             for j, i in enumerate(members):
-                net, (_, y, w) = self.runs[i].net, batches[j]
+                net, (_, y, w) = self.runs[i].net, batches[i]
                 ctx = net._ctx
                 if self.needs_features:
                     ctx.features = features[j]
                 loss = net.criterion_(out[j], y, sample_weight=w, context=ctx)
                 total = loss if total is None else total + loss
                 losses[i] = loss.detach()
-        total.backward()
-        self._optimizer_step()
-        return losses
+        return total, losses
+
+    @torch.no_grad()
+    def _perturb(self):
+        """SAM's ascent step of each member: ``w + e`` with ``e = rho T^2 g /
+        ||T g||`` over the member's own parameters (``T = diag(|w|)`` for
+        ASAM), as :meth:`skscor.optim.SAM.first_step` for one network.
+        Returns the weights at ``w`` to restore."""
+        group = self.optimizer.param_groups[0]
+        adaptive = bool(group.get("adaptive", False))
+        squares = torch.zeros(self.k, dtype=torch.float32, device=self.device)
+        for p in self.params.values():
+            if p.grad is None:
+                continue
+            g = p.grad * p.abs() if adaptive else p.grad
+            squares += g.float().pow(2).flatten(1).sum(dim=1)
+        rho = torch.tensor(
+            [r.net.optimizer_.param_groups[0]["rho"] for r in self.runs],
+            dtype=torch.float32,
+            device=self.device,
+        )
+        scale = rho / (squares.sqrt() + _EPS)
+        backup = [p.detach().clone() for p in self.params.values()]
+        for p in self.params.values():
+            if p.grad is None:
+                continue
+            e = p.grad * scale.view(-1, *([1] * (p.dim() - 1))).to(p.dtype)
+            if adaptive:
+                e = e * p * p
+            p.add_(e)
+        return backup
 
     def _optimizer_step(self):
         """One step of the stacked optimizer at each member's learning rate.
@@ -224,6 +297,8 @@ class _Lockstep:
         for i, run in enumerate(self.runs):
             state = self._state_of(i) if i in self.pending else self.states[i]
             optimizer = run.net.optimizer_
+            # SAM keeps its state in its base optimizer
+            optimizer = getattr(optimizer, "base_optimizer", optimizer)
             for name, p in run.net.module_.named_parameters():
                 p.data = p.data.clone()
                 if state is not None and state[name]:

@@ -24,7 +24,7 @@ from ._decision import tune_offsets
 from ._hooks import ClassBalance, OptimizerValues, Progress
 from ._inference import _softmax_
 from ._lockstep import run_lockstep
-from ._net import _RowView, _SkNet, _Stopper, _TensorData
+from ._net import _RowView, _SAMNet, _SkNet, _Stopper, _TensorData
 from ._reports import REPORT_ROWS, set_fitted_state, set_report_rows, warn_if_collapsed
 from ._schedules import TrainingPlan
 from .exceptions import DivergenceError
@@ -433,10 +433,11 @@ class _TrainingMixin:
 
     def _lockstep_ok(self):
         """Whether members can train in lockstep (:mod:`skscor._lockstep`):
-        the default MLP, a one-pass step and a criterion without parameters."""
+        the default MLP, skscor's own step (one pass, or SAM's two) and a
+        criterion without parameters."""
         if not self._lockstep or self.module is not None:
             return False
-        if self._net_class is not _SkNet:
+        if self._net_class not in (_SkNet, _SAMNet):
             return False
         loss = self._make_loss(self.class_counts_)
         return not any(True for _ in loss.parameters())

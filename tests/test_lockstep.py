@@ -77,6 +77,16 @@ def _assert_same_members(a, b, X, rtol=1e-4):
         # plain cross-entropy with an AdamW step and weight decay
         (SCoRClassifier, {"alpha": 0.0, "optimizer": "adamw", "weight_decay": 1e-2}),
         (SCoRClassifier, {"optimizer": "sgd", "learning_rate_init": 0.05}),
+        # SAM: each member's own ascent step (its own gradient norm and rho)
+        (SAMClassifier, {}),
+        (SAMClassifier, {"adaptive": True, "rho": 0.5}),
+        # rho by epoch; DRW switching each member's phase at its own plateau
+        (SAMClassifier, {"rho_schedule": "linear", "reweighting": "drw"}),
+        # LDAM's margins and the cosine head
+        (SAMClassifier, {"loss": "ldam", "optimizer": "sgd"}),
+        # unshuffled batches: SCoR's halves drawn from each member's
+        # generator, the same halves replayed at w + e
+        (SAMClassifier, {"loss": "scor", "shuffle": False}),
     ],
 )
 def test_lockstep_trains_the_same_members(data, cls, params):
@@ -165,7 +175,7 @@ def test_dropout_members_train_in_lockstep(data):
         (lambda: SCoRClassifier(**SMALL), 1),
         # members 2-3 together, after the 'auto' choice trained member 1 twice
         (lambda: SCoRClassifier(**{**SMALL, "numeric_embedding": "auto"}), 1),
-        (lambda: SAMClassifier(**SMALL), 0),  # two passes: one after the other
+        (lambda: SAMClassifier(**SMALL), 1),
         (lambda: SCoRClassifier(**{**SMALL, "n_members": 1}), 0),
         (lambda: SCoRClassifier(**{**SMALL, "early_stopping": False}), 0),
         (lambda: SCoRClassifier(**{**SMALL, "early_stopping": "refit"}), 0),
