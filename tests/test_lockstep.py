@@ -40,7 +40,7 @@ SMALL = {
 @pytest.fixture(scope="module")
 def data():
     X, y = make_classification(
-        n_samples=500, n_features=6, n_informative=4, weights=[0.85], random_state=1
+        n_samples=360, n_features=6, n_informative=4, weights=[0.85], random_state=1
     )
     return X, y
 
@@ -218,7 +218,7 @@ def test_keyboard_interrupt_in_lockstep_keeps_every_member(data, monkeypatch):
 
     def step(self):
         count["n"] += 1
-        if count["n"] > 20:  # within the third epoch (7 steps each)
+        if count["n"] > 12:  # within the third epoch (5 steps each)
             raise KeyboardInterrupt
         return original(self)
 
