@@ -112,27 +112,14 @@ class _Lockstep:
                 # and optimizer: a fused step of one would cost more.
                 (i,) = self.pending
                 self._release()
-                self.results[i] = self._alone(i, loops[i])
+                run = self.runs[i]
+                rows = self.pending.pop(i)
+                self.results[i] = run.net.drive(loops[i], run.data, rows)
         finally:
             for loop in loops:
                 loop.close()
             self._release()
         return self.results
-
-    def _alone(self, i, loop):
-        """Drive member ``i``'s loop with its own step, as ``_SkNet.run`` does."""
-        net, data = self.runs[i].net, self.runs[i].data
-        rows = self.pending.pop(i)
-        try:
-            while True:
-                try:
-                    loss = net._step(*data.take(rows))
-                except KeyboardInterrupt:
-                    rows = loop.throw(KeyboardInterrupt())
-                else:
-                    rows = loop.send(loss)
-        except StopIteration as stop:
-            return stop.value
 
     def _advance(self, i, method, arg):
         """Resume member ``i``'s loop; keep its next rows or its result."""

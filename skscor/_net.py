@@ -197,21 +197,32 @@ class _SkNet(NeuralNet):
         """
         loop = self.epochs(train, valid, **kwargs)
         try:
-            sl = next(loop)
-            while True:
-                try:
-                    loss = self._step(*train.take(sl))
-                except KeyboardInterrupt:
-                    sl = loop.throw(KeyboardInterrupt())
-                else:
-                    sl = loop.send(loss)
-        except StopIteration as result:
-            return result.value
+            return self.drive(loop, train)
         finally:
             # An error in a step leaves the loop suspended: its cleanup
             # (the batch context, the feature hook) runs now, not at
             # garbage collection.
             loop.close()
+
+    def drive(self, loop, train, rows=None):
+        """Take this net's own steps for ``loop`` (:meth:`epochs`) to its end.
+
+        ``rows``: the step the loop last yielded, when a driver before this
+        one took its earlier steps (``skscor._lockstep``'s last member);
+        None starts the loop. Returns the loop's ``(done, interrupted)``.
+        """
+        try:
+            if rows is None:
+                rows = next(loop)
+            while True:
+                try:
+                    loss = self._step(*train.take(rows))
+                except KeyboardInterrupt:
+                    rows = loop.throw(KeyboardInterrupt())
+                else:
+                    rows = loop.send(loss)
+        except StopIteration as result:
+            return result.value
 
     def epochs(
         self,

@@ -340,7 +340,7 @@ class _TrainingMixin:
         for m in range(k):
             if m in together:
                 continue
-            member_seed = seed if m == 0 else _member_seed(seed, m)
+            member_seed = _member_seed(seed, m)
             if not first:
                 self.net_ = members[m]
             torch.manual_seed(member_seed)
@@ -455,7 +455,7 @@ class _TrainingMixin:
             warnings.simplefilter("always")
             prepared, shared = [], {}
             for m in members:
-                member_seed = seed if m == 0 else _member_seed(seed, m)
+                member_seed = _member_seed(seed, m)
                 # the member's initial weights: as when trained alone
                 torch.manual_seed(member_seed)
                 run = self._prepare_run(
@@ -1013,7 +1013,10 @@ def _selection_weight(balance):
 
 
 def _member_seed(seed, m):
-    """The seed of ensemble member ``m`` > 0, derived from the call's seed."""
+    """The seed of ensemble member ``m``: the call's for member 0 (so that one
+    member is exactly a single network), derived from it for the others."""
+    if m == 0:
+        return seed
     return int(np.random.SeedSequence([seed, m]).generate_state(1)[0])
 
 
