@@ -10,7 +10,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from skscor.losses._mr2 import MR2Loss, mr2_representation_term
+from skscor.losses._mr2 import MR2Loss, _rep_autograd, _RepTerm, mr2_representation_term
 
 
 # -- numpy references written from the definition -----------------------------
@@ -178,6 +178,49 @@ def test_representation_term_gradient_matches_the_traced_definition(dtype, s_bar
             (g,) = torch.autograd.grad(fn(x, y, s_bar, 4), x, create_graph=True)
             hv.append(torch.autograd.grad((g * v).sum(), x)[0])
         torch.testing.assert_close(hv[0], hv[1], **tol)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("by_class", [True, False])
+def test_fused_representation_term_matches_autograd(dtype, by_class):
+    # the written-out gradient (both layouts: blocks per class on the CPU, one
+    # masked matrix on accelerators) against autograd through the plain ops,
+    # on batches with an absent class, a one-row class and duplicated rows
+    # (zero distances: the clamped scores)
+    tol = {} if dtype == torch.float64 else {"rtol": 2e-5, "atol": 1e-6}
+    for seed in range(4):
+        g = torch.Generator().manual_seed(seed)
+        n, dim, k = 64, 12, 5
+        y = torch.randint(0, 3, (n,), generator=g)
+        y[0] = 3  # class 3 has one row, class 4 none
+        h = (3 * torch.randn(n, dim, generator=g, dtype=dtype)).relu()
+        h[5] = h[6]
+        y[5] = y[6]
+        s_bar = float(torch.rand((), generator=g)) * 4
+        a = h.clone().requires_grad_(True)
+        b = h.clone().requires_grad_(True)
+        out = _RepTerm.apply(a, y, s_bar, k, by_class)
+        ref = _rep_autograd(b, y, s_bar, k)
+        torch.testing.assert_close(out, ref, **tol)
+        w = torch.rand((), generator=g, dtype=dtype) + 0.5  # upstream gradient
+        (out * w).backward(retain_graph=True)
+        (ref * w).backward()
+        torch.testing.assert_close(a.grad, b.grad, **tol)
+        assert float(a.grad[0].abs().max()) == 0.0  # a one-row class: no pairs
+        # a retained graph runs the same backward again
+        first = a.grad.clone()
+        a.grad = None
+        (out * w).backward()
+        torch.testing.assert_close(a.grad, first, rtol=0, atol=0)
+
+
+def test_fused_representation_term_without_gradient_saves_nothing():
+    # validation runs under no_grad: the same value, no graph
+    _, y, h = _batch(2, n_per_class=(5, 4, 3, 2), dim=4)
+    with torch.no_grad():
+        out = mr2_representation_term(h, y, 0.4, n_classes=4)
+    assert out.grad_fn is None
+    assert float(out) == pytest.approx(float(_rep_autograd(h, y, 0.4, 4)), rel=1e-12)
 
 
 def test_representation_term_gradcheck():
