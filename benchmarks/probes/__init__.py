@@ -11,9 +11,12 @@ from __future__ import annotations
 import argparse
 
 
-def probe_parser(doc, *, tasks="all", bench=False) -> argparse.ArgumentParser:
+def probe_parser(
+    doc, *, tasks="all", bench=False, out_required=True
+) -> argparse.ArgumentParser:
     """The options every probe takes: ``--seeds``, ``--tasks``, ``--method``
-    (comma-separated) and ``--out``; with ``bench``, ``--bench`` choosing the
+    (comma-separated) and ``--out`` (optional where ``out_required`` is False,
+    for a probe that can also only print); with ``bench``, ``--bench`` choosing the
     natural benchmark or the preprocessing benchmark's raw-frame arm (where
     ``--seeds`` is a count, as there). The probe adds its own options."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
@@ -24,7 +27,7 @@ def probe_parser(doc, *, tasks="all", bench=False) -> argparse.ArgumentParser:
     parser.add_argument("--seeds", default="0", help="natural: list; else a count")
     parser.add_argument("--tasks", default=tasks)
     parser.add_argument("--method", default="scor", help="comma-separated")
-    parser.add_argument("--out", required=True)
+    parser.add_argument("--out", required=out_required)
     return parser
 
 

@@ -9,6 +9,11 @@ one JSON record per pair.
 
     python -m benchmarks.probes.mr2_rep_term --tasks magic,satimage --seeds 0 \
         --out FILE
+
+``--micro`` times the term alone instead (forward and backward on random
+ReLU features of width 100, best / median of 7 rounds of 100 calls, 1 thread)
+for batches and class shares like the natural tasks', and prints a table;
+``--out`` is then not written.
 """
 
 from __future__ import annotations
@@ -59,11 +64,69 @@ def _fit(method, X, y, Xt, yt, seed, fused):
     }
 
 
+_LAYOUTS = {
+    "autograd (before)": lambda h, y, s, k: _mr2._rep_autograd(h, y, s, k),
+    "fused, by class (CPU)": lambda h, y, s, k: _mr2._RepTerm.apply(h, y, s, k, True),
+    "fused, masked (accelerators)": lambda h, y, s, k: _mr2._RepTerm.apply(
+        h, y, s, k, False
+    ),
+}
+
+# (batch, classes, class shares or None for even)
+_MICRO_CASES = [
+    (200, 2, (0.9, 0.1)),
+    (200, 2, (0.65, 0.35)),
+    (475, 2, (0.65, 0.35)),
+    (1024, 2, (0.9, 0.1)),
+    (200, 6, None),
+    (512, 10, None),
+]
+
+
+def _micro():
+    def best_median(fn, h, y, k, calls=100):
+        times = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            for _ in range(calls):
+                fn(h.detach().requires_grad_(True), y, 0.5, k).backward()
+            times.append((time.perf_counter() - t0) / calls * 1e3)
+        return min(times), float(np.median(times))
+
+    print("| batch | classes (shares) | " + " | ".join(_LAYOUTS) + " |")
+    print("|---" * (2 + len(_LAYOUTS)) + "|")
+    for n, k, shares in _MICRO_CASES:
+        g = torch.Generator().manual_seed(0)
+        h = torch.randn(n, 100, generator=g).relu()
+        if shares is None:
+            y = torch.randint(0, k, (n,), generator=g)
+        else:
+            y = torch.multinomial(torch.tensor(shares), n, True, generator=g)
+        # alternate the layouts round by round: the same load for each
+        got = {name: [] for name in _LAYOUTS}
+        for _ in range(2):
+            for name, fn in _LAYOUTS.items():
+                got[name].append(best_median(fn, h, y, k))
+        cells = {
+            name: (min(b for b, _ in r), min(m for _, m in r))
+            for name, r in got.items()
+        }
+        base = cells["autograd (before)"][0]
+        share = "even" if shares is None else "/".join(map(str, shares))
+        row = [f"{b:.2f} / {m:.2f} ms ({base / b:.2f}x)" for b, m in cells.values()]
+        print(f"| {n} | {k} ({share}) | " + " | ".join(row) + " |", flush=True)
+
+
 def main(argv=None):
-    parser = probe_parser(__doc__, tasks="all")
+    parser = probe_parser(__doc__, tasks="all", out_required=False)
     parser.set_defaults(method="mr2")
+    parser.add_argument("--micro", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    if args.micro:
+        return _micro()
+    if not args.out:
+        parser.error("--out is required (without --micro)")
     # The process's first optimizer pays a one-time import (about 2 s).
     torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
     tasks = list(_natural.TASKS) if args.tasks == "all" else args.tasks.split(",")
