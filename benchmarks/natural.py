@@ -17,6 +17,9 @@ realmlp  pytabkit's RealMLP_TD_Classifier at its defaults (n_threads=1,
          device='cpu'); it takes no missing numeric value, so numeric NaN are
          median-imputed with missing indicators in front of it (unbalanced:
          RealMLP has no class weights)
+brf      imblearn's BalancedRandomForestClassifier(n_jobs=1) at its defaults
+         (each tree on a balanced bootstrap) behind lr's ColumnTransformer
+         without the scaler
 
 Any name of the registry ``skscor._variants`` is a method too
 (``build(name, random_state=seed, n_threads=1)``). One JSON line per (task,
@@ -46,7 +49,11 @@ from ._common import markdown_table, set_threads, source_version
 from ._natural import MAIN_TASKS, TASKS, describe, split_task
 
 BASE_PEERS = ("lr", "hgb", "lgbm")
-PEERS = (*BASE_PEERS, "realmlp")
+# reported beside the base peers, each with its own win count: RealMLP-TD (the
+# issue names it) and BalancedRandomForest (the kept-aside evaluation's best
+# peer in worst-class recall)
+EXTRA_PEERS = ("realmlp", "brf")
+PEERS = (*BASE_PEERS, *EXTRA_PEERS)
 PEER_SPECS = {
     "lr": "LogisticRegression(class_weight='balanced', max_iter=2000), "
     "ColumnTransformer: median + indicator + StandardScaler / most-frequent + "
@@ -56,6 +63,9 @@ PEER_SPECS = {
     "lgbm": "LGBMClassifier(class_weight='balanced', n_jobs=1, verbose=-1)",
     "realmlp": "pytabkit RealMLP_TD_Classifier(n_threads=1, device='cpu'), "
     "numeric NaN median-imputed with indicators",
+    "brf": "imblearn BalancedRandomForestClassifier(n_jobs=1) at its defaults "
+    "(100 trees, each on a balanced bootstrap), ColumnTransformer: median + "
+    "indicator / most-frequent + one-hot",
 }
 SMOKE_TASKS = ("default", "marketing")
 SMOKE_METHODS = ("scor", "lr")
@@ -64,15 +74,18 @@ N_BINS = 15
 
 
 # ------------------------------------------------------------------ methods
-def _lr():
+def _columns(scale=True):
+    """Numeric: median + missing indicator (+ StandardScaler); categorical:
+    most frequent + one-hot. The hand-built front of the peers without native
+    categoricals and NaN."""
     from sklearn.compose import ColumnTransformer, make_column_selector
     from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
     numeric = make_pipeline(
-        SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
+        SimpleImputer(strategy="median", add_indicator=True),
+        StandardScaler() if scale else "passthrough",
     )
     categorical = make_pipeline(
         # category columns as object: SimpleImputer reads NaN there
@@ -80,13 +93,31 @@ def _lr():
         SimpleImputer(strategy="most_frequent"),
         OneHotEncoder(handle_unknown="ignore"),
     )
-    ct = ColumnTransformer(
+    return ColumnTransformer(
         [
             ("num", numeric, make_column_selector(dtype_include="number")),
             ("cat", categorical, make_column_selector(dtype_include="category")),
         ]
     )
-    return make_pipeline(ct, LogisticRegression(class_weight="balanced", max_iter=2000))
+
+
+def _lr():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        _columns(), LogisticRegression(class_weight="balanced", max_iter=2000)
+    )
+
+
+def _brf(seed):
+    from imblearn.ensemble import BalancedRandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        _columns(scale=False),
+        BalancedRandomForestClassifier(random_state=seed, n_jobs=1),
+    )
 
 
 class RealMLP:
@@ -146,6 +177,8 @@ def make_method(name, seed, overrides=None):
         )
     if name == "realmlp":
         return RealMLP(seed)
+    if name == "brf":
+        return _brf(seed)
     from skscor._variants import build
 
     return build(name, random_state=seed, n_threads=1, **(overrides or {}))
@@ -359,9 +392,11 @@ def _summary(tasks, methods, means, ok) -> list:
     skscor_methods = [m for m in methods if m not in PEERS]
     base = [p for p in BASE_PEERS if p in methods]
     if skscor_methods and base:
+        extra = [p for p in EXTRA_PEERS if p in methods]
         body = []
         for m in skscor_methods:
-            w_wcr = w_bacc = n = r_wcr = r_bacc = n_rm = 0
+            w_wcr = w_bacc = n = 0
+            vs = {p: [0, 0, 0] for p in extra}  # WCR wins, bacc wins, tasks
             worst = (np.inf, "")
             for t in tasks:
                 if (t, m) not in means or not all((t, p) in means for p in base):
@@ -378,29 +413,34 @@ def _summary(tasks, methods, means, ok) -> list:
                     ratio = 1.0 if mine["wcr"] == 0 else np.inf
                 if ratio < worst[0]:
                     worst = (ratio, t)
-                if (t, "realmlp") in means:
-                    n_rm += 1
-                    r_wcr += mine["wcr"] > means[(t, "realmlp")]["wcr"]
-                    r_bacc += mine["bacc"] > means[(t, "realmlp")]["bacc"]
+                for p in extra:
+                    if (t, p) in means:
+                        vs[p][0] += mine["wcr"] > means[(t, p)]["wcr"]
+                        vs[p][1] += mine["bacc"] > means[(t, p)]["bacc"]
+                        vs[p][2] += 1
+            cells = []
+            for p in extra:
+                wins_wcr, wins_bacc, n_p = vs[p]
+                cells += (
+                    [f"{wins_wcr}/{n_p}", f"{wins_bacc}/{n_p}"] if n_p else ["-"] * 2
+                )
             body.append([
-                m, f"{w_wcr}/{n}", f"{w_bacc}/{n}",
-                f"{r_wcr}/{n_rm}" if n_rm else "-",
-                f"{r_bacc}/{n_rm}" if n_rm else "-",
+                m, f"{w_wcr}/{n}", f"{w_bacc}/{n}", *cells,
                 f"{worst[0]:.3f} ({worst[1]})" if n else "-",
             ])  # fmt: skip
         out += [
             "Wins on the mean over seeds against the best of "
             f"{{{', '.join(base)}}} on each task (the best peer differs by task "
-            "and metric), and against RealMLP where it ran; a tie counts as a "
-            "loss.",
+            "and metric), and against "
+            + (", ".join(extra) if extra else "no other peer")
+            + " where it ran; a tie counts as a loss.",
             "",
             markdown_table(
                 [
                     "method",
                     "WCR > best peer",
                     "bacc > best peer",
-                    "WCR > realmlp",
-                    "bacc > realmlp",
+                    *[f"{k} > {p}" for p in extra for k in ("WCR", "bacc")],
                     "worst WCR / best peer's WCR (task)",
                 ],
                 body,
