@@ -122,15 +122,17 @@ def _brf(seed):
 
 class RealMLP:
     """pytabkit's RealMLP-TD at its defaults, numeric NaN imputed in front
-    (median and a missing indicator per column with NaN in training)."""
+    (the training median, and a missing indicator per column with NaN in
+    training)."""
 
     def __init__(self, seed):
         self.seed = seed
 
     def _impute(self, X):
         X = X.copy()
-        for c, med in self.medians_.items():
+        for c in self.flagged_:
             X[f"{c}__nan"] = X[c].isna().astype(np.float64)
+        for c, med in self.medians_.items():
             X[c] = X[c].fillna(med)
         return X
 
@@ -138,11 +140,13 @@ class RealMLP:
         import pandas as pd
         from pytabkit import RealMLP_TD_Classifier
 
-        self.medians_ = {
-            c: float(X[c].median())
-            for c in X.columns
-            if not isinstance(X[c].dtype, pd.CategoricalDtype) and X[c].isna().any()
-        }
+        numeric = [
+            c for c in X.columns if not isinstance(X[c].dtype, pd.CategoricalDtype)
+        ]
+        # every numeric column's median: a test row may miss a value that no
+        # training row missed (nass_cds); indicators where training had NaN
+        self.medians_ = {c: float(X[c].median()) for c in numeric}
+        self.flagged_ = [c for c in numeric if X[c].isna().any()]
         self.model_ = RealMLP_TD_Classifier(
             n_threads=1, random_state=self.seed, device="cpu", verbosity=0
         )
