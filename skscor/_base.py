@@ -51,6 +51,29 @@ def extends_base_signature(init):
     return init
 
 
+def _check_numeric_frame(X):
+    """With ``preprocessing=None`` a frame must be numeric: name the columns
+    that are not, instead of the conversion error of whichever library meets
+    them first (its wording changes with the pandas and numpy versions)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    bad = {
+        str(col): str(dtype)
+        for col, dtype in dtypes.items()
+        if not (is_numeric_dtype(dtype) or is_bool_dtype(dtype))
+    }
+    if bad:
+        listed = ", ".join(f"{col!r} ({dtype})" for col, dtype in bad.items())
+        raise ValueError(
+            f"preprocessing=None takes numeric columns only; not numeric: {listed}. "
+            "Encode them before the estimator, or keep the default "
+            "preprocessing='robust', which encodes categorical columns itself."
+        )
+
+
 class _BaseNetClassifier(
     _TrainingMixin, _PredictMixin, _ReportsMixin, ClassifierMixin, BaseEstimator
 ):
@@ -461,6 +484,7 @@ class _BaseNetClassifier(
         """
         with_y = y is not None
         if not conditioned:
+            _check_numeric_frame(X)
             out = validate_data(
                 self,
                 X,

@@ -138,8 +138,17 @@ def test_reports_and_hessian_on_the_encoded_input(frame):
 
 def test_preprocessing_none_keeps_the_raw_path(frame):
     df, y = frame
-    with pytest.raises(ValueError, match="could not convert|cast str|NaN"):
+    # the columns it cannot take are named, whatever pandas would have said
+    with pytest.raises(ValueError, match=r"numeric columns only.*'city' \(category\)"):
         SCoRClassifier(preprocessing=None, **TINY).fit(df, y)
+    with pytest.raises(ValueError, match=r"'zip' \(object\)"):
+        SCoRClassifier(preprocessing=None, **TINY).fit(df, y)
+    # numeric columns with NaN: scikit-learn's error, as without conditioning
+    with pytest.raises(ValueError, match="NaN"):
+        SCoRClassifier(preprocessing=None, **TINY).fit(df[["income", "amount"]], y)
+    # bool and nullable numeric columns are numeric
+    ok = df[["amount", "online"]].astype({"amount": "Float64"})
+    SCoRClassifier(preprocessing=None, **TINY).fit(ok, y)
     numeric = df[["income", "amount"]].fillna(0.0).to_numpy()
     clf = SCoRClassifier(preprocessing=None, **TINY).fit(numeric, y)
     assert clf.preprocessor_ is None
