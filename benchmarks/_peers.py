@@ -95,6 +95,14 @@ def _hgb(cfg, seed, epochs, batch):
     )
 
 
+def _lgbm(cfg, seed, epochs, batch):
+    from lightgbm import LGBMClassifier
+
+    return LGBMClassifier(
+        class_weight="balanced", random_state=seed, verbose=-1, n_jobs=1
+    )
+
+
 def _sklearn_mlp(cfg, seed, epochs, batch):
     from sklearn.neural_network import MLPClassifier
 
@@ -123,6 +131,11 @@ PEERS = {
         "HistGradientBoostingClassifier(class_weight='balanced') (boosting "
         "rounds: see the settings)",
         _hgb,
+    ),
+    "lgbm+balanced": (
+        "LightGBM LGBMClassifier(class_weight='balanced', n_jobs=1) at its "
+        "defaults (benchmark-only dependency)",
+        _lgbm,
     ),
     "sklearn-mlp": (
         "sklearn MLPClassifier, the shared network and budget",

@@ -2,9 +2,9 @@
 
 Ten network variants (plain cross-entropy, SCoR unweighted / class-balanced /
 with both forms of logit adjustment / with early stopping, and the balanced
-defaults of Focal, SAM (static weights and DRW) and MR2) and three peers
-(HistGradientBoosting and LogisticRegression with balanced class weights,
-BalancedRandomForest) on the tasks of ``benchmarks._data``. Appends one JSON
+defaults of Focal, SAM (static weights and DRW) and MR2) and four peers
+(HistGradientBoosting, LightGBM and LogisticRegression with balanced class
+weights, BalancedRandomForest) on the tasks of ``benchmarks._data``. Appends one JSON
 line per (task, seed, variant) to ``--jsonl`` (resumable), then prints a
 markdown table of mean ranks.
 
@@ -46,7 +46,7 @@ NETWORKS = (
     "sam+drw",
     "mr2",
 )
-PEER_NAMES = ("hgb+balanced", "logreg+balanced", "balanced-rf")
+PEER_NAMES = ("hgb+balanced", "logreg+balanced", "balanced-rf", "lgbm+balanced")
 METHODS = NETWORKS + PEER_NAMES
 ALIASES = {
     "ce_none": "ce",
