@@ -10,7 +10,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from skscor.losses._mr2 import MR2Loss, _rep_autograd, _RepTerm, mr2_representation_term
+from skscor.losses._mr2 import (
+    MR2Loss,
+    _blocks_pay,
+    _rep_autograd,
+    _RepTerm,
+    mr2_representation_term,
+)
 
 
 # -- numpy references written from the definition -----------------------------
@@ -199,7 +205,8 @@ def test_fused_representation_term_matches_autograd(dtype, by_class):
         s_bar = float(torch.rand((), generator=g)) * 4
         a = h.clone().requires_grad_(True)
         b = h.clone().requires_grad_(True)
-        out = _RepTerm.apply(a, y, s_bar, k, by_class)
+        sizes = torch.bincount(y, minlength=k).tolist() if by_class else None
+        out = _RepTerm.apply(a, y, s_bar, k, sizes)
         ref = _rep_autograd(b, y, s_bar, k)
         torch.testing.assert_close(out, ref, **tol)
         w = torch.rand((), generator=g, dtype=dtype) + 0.5  # upstream gradient
@@ -212,6 +219,29 @@ def test_fused_representation_term_matches_autograd(dtype, by_class):
         a.grad = None
         (out * w).backward()
         torch.testing.assert_close(a.grad, first, rtol=0, atol=0)
+
+
+def test_blocks_only_where_they_skip_enough_pairs():
+    # one block per class pays where it skips many cross-class pairs, not
+    # where many small classes each cost a block's overhead
+    assert _blocks_pay([130, 70])  # binary 65/35, batch 200
+    assert _blocks_pay([51] * 10)  # ten even classes, batch 512
+    assert _blocks_pay([900, 124])  # binary 90/10, batch 1024
+    assert not _blocks_pay([180, 20])  # binary 90/10, batch 200: a tie
+    assert not _blocks_pay([8] * 25)  # 25 classes, batch 200
+    assert not _blocks_pay([200])  # one class: nothing to skip
+
+
+def test_the_public_term_takes_either_layout():
+    # whichever layout the class sizes choose, the same value and gradient
+    g = torch.Generator().manual_seed(0)
+    for y in (torch.arange(200) % 25, (torch.arange(200) >= 130).long()):
+        h = torch.randn(200, 8, generator=g, dtype=torch.float64).requires_grad_(True)
+        k = int(y.max()) + 1
+        mr2_representation_term(h, y, 0.3, k).backward()
+        b = h.detach().clone().requires_grad_(True)
+        _rep_autograd(b, y, 0.3, k).backward()
+        torch.testing.assert_close(h.grad, b.grad)
 
 
 def test_fused_representation_term_without_gradient_saves_nothing():

@@ -64,12 +64,15 @@ def _fit(method, X, y, Xt, yt, seed, fused):
     }
 
 
+def _by_class(h, y, s, k):
+    return _mr2._RepTerm.apply(h, y, s, k, torch.bincount(y, minlength=k).tolist())
+
+
 _LAYOUTS = {
     "autograd (before)": lambda h, y, s, k: _mr2._rep_autograd(h, y, s, k),
-    "fused, by class (CPU)": lambda h, y, s, k: _mr2._RepTerm.apply(h, y, s, k, True),
-    "fused, masked (accelerators)": lambda h, y, s, k: _mr2._RepTerm.apply(
-        h, y, s, k, False
-    ),
+    "fused, by class": _by_class,
+    "fused, masked": lambda h, y, s, k: _mr2._RepTerm.apply(h, y, s, k, None),
+    "chosen by class sizes (CPU default)": _mr2.mr2_representation_term,
 }
 
 # (batch, classes, class shares or None for even)
@@ -80,6 +83,9 @@ _MICRO_CASES = [
     (1024, 2, (0.9, 0.1)),
     (200, 6, None),
     (512, 10, None),
+    (200, 10, "IF10"),
+    (200, 26, "IF10"),
+    (1024, 26, "IF10"),
 ]
 
 
@@ -100,6 +106,9 @@ def _micro():
         h = torch.randn(n, 100, generator=g).relu()
         if shares is None:
             y = torch.randint(0, k, (n,), generator=g)
+        elif shares == "IF10":  # long tail: shares fall tenfold over the classes
+            w = torch.tensor([10 ** (-i / (k - 1)) for i in range(k)])
+            y = torch.multinomial(w / w.sum(), n, True, generator=g)
         else:
             y = torch.multinomial(torch.tensor(shares), n, True, generator=g)
         # alternate the layouts round by round: the same load for each
@@ -112,7 +121,9 @@ def _micro():
             for name, r in got.items()
         }
         base = cells["autograd (before)"][0]
-        share = "even" if shares is None else "/".join(map(str, shares))
+        share = shares if isinstance(shares, str) else "even"
+        if isinstance(shares, tuple):
+            share = "/".join(map(str, shares))
         row = [f"{b:.2f} / {m:.2f} ms ({base / b:.2f}x)" for b, m in cells.values()]
         print(f"| {n} | {k} ({share}) | " + " | ".join(row) + " |", flush=True)
 

@@ -123,12 +123,33 @@ def mr2_representation_term(
         s_bar = s_bar.detach().reshape(()).to(features.dtype)
     else:
         s_bar = _check_real("s_bar", s_bar, low=0.0)
-    # On the CPU each class's block of pairs is computed alone (the other
-    # classes' pairs are masked out anyway: a binary batch at 65/35 has 45% of
-    # its pairs across the classes, a 6-class one about 80%); on an
-    # accelerator one masked matrix keeps the step free of host syncs.
-    by_class = features.device.type == "cpu"
-    return _RepTerm.apply(features, target.long(), s_bar, n_classes, by_class)
+    target = target.long()
+    sizes = None
+    if features.device.type == "cpu":
+        # On an accelerator one masked matrix keeps the step free of host
+        # syncs; on the CPU the class sizes are at hand, and where it pays each
+        # class's block of pairs is computed alone.
+        sizes = torch.bincount(target, minlength=n_classes).tolist()
+        if not _blocks_pay(sizes):
+            sizes = None
+    return _RepTerm.apply(features, target, s_bar, n_classes, sizes)
+
+
+# What a class's block costs beyond its pairs (about 70 us of small operations
+# on a CPU core), in pairs of the masked matrix (about 15 ns each at widths
+# 16-256): measured with ``python -m benchmarks.probes.mr2_rep_term --micro``.
+_PAIRS_PER_BLOCK = 5000
+
+
+def _blocks_pay(sizes):
+    """Whether one block per class beats one masked matrix: the cross-class
+    pairs it skips (45% of a binary batch at 65/35, 90% of ten even classes)
+    against its per-block overhead (a batch of 200 rows in 26 classes does
+    better masked)."""
+    n = sum(sizes)
+    blocks = sum(size >= 2 for size in sizes)
+    skipped = n * n - sum(size * size for size in sizes)
+    return skipped > _PAIRS_PER_BLOCK * blocks
 
 
 def _rep_autograd(features, target, s_bar, n_classes):
@@ -179,17 +200,20 @@ class _RepTerm(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, features, target, s_bar, n_classes, by_class):
+    def forward(ctx, features, target, s_bar, n_classes, sizes):
+        # sizes: the rows of each class (one block per class), or None (one
+        # masked matrix)
         dim = features.shape[1]
         inv = 1.0 / (10.0 * dim)
         scale = dim / (10.0 * n_classes)
+        by_class = sizes is not None
         ctx.args = (s_bar, n_classes, inv, scale, by_class)
         if by_class:
             # rows sorted by class: each class's rows are one contiguous block
             order = torch.argsort(target, stable=True)
             h = features[order]
             total, saved, spans, start = features.new_zeros(()), [], [], 0
-            for size in torch.bincount(target, minlength=n_classes).tolist():
+            for size in sizes:
                 if size >= 2:
                     scores = _block_scores(h[start : start + size], s_bar, inv)
                     scores.diagonal().zero_()
