@@ -396,15 +396,16 @@ class MLP(nn.Module):
         ``frequencies`` ``(k, n, F)``; returns ``(k, rows, n, periodic_dim)``."""
         angle = (2 * math.pi) * x[..., None] * frequencies[:, None]
         z = torch.cat([angle.sin(), angle.cos()], dim=-1)
-        k, rows, n, _ = z.shape
+        k, rows, n, width = z.shape
         # one product per network over all (row, column) pairs: a broadcast
-        # matmul would run k * rows tiny ones
+        # matmul would run k * rows tiny ones (sizes spelled out: with no
+        # column left beside the folded 0/1 ones, rows * n is 0)
         out = _linear_stacked(
-            z.reshape(k, rows * n, -1),
+            z.reshape(k, rows * n, width),
             p["periodic_map.weight"],
             p["periodic_map.bias"],
         )
-        return torch.relu(out).reshape(k, rows, n, -1)
+        return torch.relu(out).reshape(k, rows, n, out.shape[-1])
 
     def _first_folded_stacked(self, p: dict, X: Tensor) -> Tensor:
         """``_forward_folded``'s first layer and its activation, ``k`` networks."""

@@ -117,6 +117,21 @@ def test_lockstep_with_every_input_the_mlp_embeds():
     _assert_same_members(a, b, X)
 
 
+def test_lockstep_when_every_column_is_a_flag():
+    # periodic embeddings with every column a folded 0/1 flag (one-hot data,
+    # as KEEL's car): no column is left for the periodic map of the others
+    rng = np.random.default_rng(1)
+    n = 300
+    X = pd.DataFrame({f"f{j}": rng.integers(0, 2, n) for j in range(4)})
+    y = ((X["f0"] + X["f1"] + rng.normal(scale=0.5, size=n)) > 1.2).astype(int)
+    kwargs = {"numeric_embedding": "periodic", "max_iter": 6}
+    a = _fit(SCoRClassifier, X, y, False, **kwargs)
+    b = _fit(SCoRClassifier, X, y, True, **kwargs)
+    assert a.members_[0].module_.binary_weight is not None
+    assert len(a.members_[0].module_.other_index) == 0
+    _assert_same_members(a, b, X)
+
+
 @pytest.mark.parametrize("schedule", ["adaptive", "cosine"])
 def test_members_at_different_learning_rates_step_at_their_own(data, schedule):
     # A plateau cuts one member's rate (adaptive) or starts its final phase
@@ -239,6 +254,8 @@ def test_keyboard_interrupt_in_lockstep_keeps_every_member(data, monkeypatch):
         {"hidden_layer_sizes": (), "periodic": True},
         {"hidden_layer_sizes": (8,), "periodic": True},
         {"hidden_layer_sizes": (8,), "periodic": True, "binary_columns": [3, 4, 5]},
+        # every dense column 0/1: no column left for the periodic map itself
+        {"hidden_layer_sizes": (8,), "periodic": True, "binary_columns": [0, 1, 2]},
         {
             "hidden_layer_sizes": (8,),
             "periodic": True,
@@ -253,6 +270,8 @@ def test_forward_stacked_is_each_networks_forward(config):
     """Values and gradients of k stacked networks against each one's forward."""
     torch.manual_seed(0)
     k, rows, n_dense = 3, 17, 6
+    if config.get("binary_columns") == [0, 1, 2]:
+        n_dense = 3
     embeddings = config.get("embeddings", ())
     n_features = n_dense + len(embeddings)
     nets = [MLP(n_features, 3, **config) for _ in range(k)]
@@ -264,7 +283,8 @@ def test_forward_stacked_is_each_networks_forward(config):
         for name in names
     }
     X = torch.randn(k, rows, n_features)
-    X[..., 3:n_dense] = (X[..., 3:n_dense] > 0).float()  # the 0/1 columns
+    binary = config.get("binary_columns", range(3, n_dense))
+    X[..., list(binary)] = (X[..., list(binary)] > 0).float()  # the 0/1 columns
     for j, entry in enumerate(embeddings):
         n_codes = entry if isinstance(entry, int) else entry[0]
         # unseen (0), out of range and negative codes too
