@@ -203,6 +203,8 @@ def test_fused_representation_term_matches_autograd(dtype, by_class):
         h[5] = h[6]
         y[5] = y[6]
         s_bar = float(torch.rand((), generator=g)) * 4
+        if seed % 2:  # as MR2Loss passes it: a 0-d tensor
+            s_bar = torch.tensor(s_bar, dtype=dtype)
         a = h.clone().requires_grad_(True)
         b = h.clone().requires_grad_(True)
         sizes = torch.bincount(y, minlength=k).tolist() if by_class else None
