@@ -47,7 +47,10 @@ hidden_layer_sizes : array-like of int, default=(100,)
         Patience of the stopping rule, in epochs.
     early_stopping : bool or 'refit', default=True
         ``True``: each member holds out ``validation_fraction`` of every class
-        (stratified), stops on the held-out score (``scoring``; by default the
+        of five or more rows (stratified; a smaller class is trained on by
+        every member and scored on its training rows, so that the stopping
+        rule still waits for it), stops on the held-out score (``scoring``;
+        by default the
         class-balanced cross-entropy, the mean over classes of each class's
         mean loss) and restores the weights of its best epoch. With the
         default five members the held-out slices are the folds of a 5-fold,

@@ -148,28 +148,58 @@ def sample_weights(X, y_enc, sample_weight, class_weight, classes, *, partial):
     return None if np.all(sw == 1.0) else sw
 
 
+# A class with fewer training rows than this is too small to hold out: every
+# member trains on all of its rows, and each member's stopping rule scores
+# them on those rows (where some other class is held out). Holding out one of
+# 2-4 rows costs each member a quarter to a half of what it could learn of the
+# class; from 5 rows on, the held-out rows keep the stopping rule running
+# until the class generalises, which rows scored in-sample do not (a class of
+# 8 rows lost up to 0.4 recall when scored in-sample). Chosen by measurement:
+# benchmarks/README.md, "Classes too small to hold out".
+_MIN_HELD_OUT_ROWS = 5
+
+
 def member_splits(y_enc, fraction, n_members, seed):
     """Stratified train/validation indices of each ensemble member.
 
-    Each member holds out ``fraction`` of every class (at least one row of a
-    class with two or more, never all of them); the held-out slices of
-    successive members are consecutive in one seeded permutation per class,
-    so they are disjoint while ``n_members * fraction <= 1`` and wrap around
-    otherwise. With ``fraction = 1 / n_members`` they are the folds of a
-    stratified k-fold: every row is held out by exactly one member, which
-    gives each row an out-of-fold prediction. A class with a single row is
-    never held out (its member could not learn it); a warning names the
-    classes a validation split lacks.
+    Each member holds out ``fraction`` of every class with
+    ``_MIN_HELD_OUT_ROWS`` or more rows (at least one row, never all of
+    them); the held-out slices of successive members are consecutive in one
+    seeded permutation per class, so they are disjoint while
+    ``n_members * fraction <= 1`` and wrap around otherwise. With
+    ``fraction = 1 / n_members`` they are the folds of a stratified k-fold:
+    every row of those classes is held out by exactly one member, which gives
+    it an out-of-fold prediction.
+
+    The rows of a smaller class are in every member's training rows and in
+    every member's validation rows: the stopping rule sees the class (on rows
+    it trains on, so it does not stop before the class is learned), and the
+    callers' held-out rows (``validation rows minus training rows``) leave it
+    out. Where no class reaches ``_MIN_HELD_OUT_ROWS`` (a small data set),
+    every class with two or more rows is held out as above, and a class with
+    a single row is in the training rows only. A warning names how many
+    classes have no held-out row.
     """
     rng = np.random.default_rng(seed)
     n = y_enc.shape[0]
     by_class = [rng.permutation(np.flatnonzero(y_enc == c)) for c in np.unique(y_enc)]
+    minimum = _MIN_HELD_OUT_ROWS
+    if all(rows.shape[0] < minimum for rows in by_class):
+        minimum = 2
+    # rows scored in-sample: the classes too small to hold out (with a class
+    # held out beside them)
+    in_sample = [rows for rows in by_class if rows.shape[0] < minimum]
+    scored = (
+        np.sort(np.concatenate(in_sample))
+        if in_sample and minimum > 2
+        else np.empty(0, int)
+    )
     splits = []
     for m in range(n_members):
         held = []
         for rows in by_class:
             n_c = rows.shape[0]
-            if n_c < 2:
+            if n_c < minimum:
                 continue
             # Slice boundaries rounded, not slice lengths: at fraction 1/k the
             # k slices tile the class exactly.
@@ -177,22 +207,27 @@ def member_splits(y_enc, fraction, n_members, seed):
             q = int(round((m + 1) * fraction * n_c)) - start
             q = min(max(q, 1), n_c - 1)
             held.append(rows[(start + np.arange(q)) % n_c])
-        valid_idx = np.sort(np.concatenate(held)) if held else np.empty(0, int)
+        held_idx = np.sort(np.concatenate(held)) if held else np.empty(0, int)
         mask = np.ones(n, dtype=bool)
-        mask[valid_idx] = False
-        splits.append((np.flatnonzero(mask), valid_idx))
+        mask[held_idx] = False
+        splits.append((np.flatnonzero(mask), np.union1d(held_idx, scored)))
     if splits[0][1].size == 0:
         raise ValueError(
             f"early_stopping with validation_fraction={fraction} leaves an empty "
             f"validation split of {n} samples (every class has a single row)."
         )
-    singles = [rows for rows in by_class if rows.shape[0] < 2]
-    if singles:
+    if in_sample:
+        how = (
+            "every member trains on all of them, and the stopping rule scores "
+            "them on those rows"
+            if scored.size
+            else "they have a single training row"
+        )
         warnings.warn(
-            f"The early-stopping validation split holds no sample of "
-            f"{len(singles)} of the {len(by_class)} classes (they have a single "
-            "training row), so its scores ignore them; turn early_stopping off "
-            "to let them count.",
+            f"The early-stopping validation split holds out no sample of "
+            f"{len(in_sample)} of the {len(by_class)} classes (fewer than "
+            f"{minimum} training rows: {how}), so no held-out estimate covers "
+            "them; turn early_stopping off to train every member on every row.",
             UserWarning,
             stacklevel=4,
         )

@@ -706,7 +706,9 @@ class _TrainingMixin:
                 if shared is not None
                 else data.subset(train_idx)
             )
-            eval_rows = valid_idx
+            # the rows it did not train on: a class too small to hold out is
+            # scored in-sample by the stopping rule, and left out here
+            eval_rows = np.setdiff1d(valid_idx, train_idx, assume_unique=True)
         if first:
             self._check_module_output(data.take(slice(0, 2))[0])
         net.batch_size = batch_size

@@ -74,14 +74,58 @@ def test_member_splits_disjoint_slices_below_one_over_k():
         assert np.bincount(y[valid]).tolist() == [90, 10]
 
 
-def test_member_splits_never_hold_out_a_single_row_class():
-    y = np.array([0] * 50 + [1] * 2 + [2])
-    with pytest.warns(UserWarning, match="holds no sample of 1 of the 3"):
-        splits = enc.member_splits(y, 0.5, 4, seed=0)
+def test_member_splits_train_every_member_on_a_small_class_and_score_it():
+    # classes under _MIN_HELD_OUT_ROWS rows: in every member's training rows
+    # and in every member's validation rows (scored in-sample); the others
+    # are held out in disjoint folds
+    small = enc._MIN_HELD_OUT_ROWS - 1
+    y = np.array([0] * 50 + [1] * small + [2])
+    with pytest.warns(UserWarning, match="no sample of 2 of the 3 classes"):
+        splits = enc.member_splits(y, 0.2, 5, seed=0)
+    tiny = np.flatnonzero(y > 0)
+    held = []
     for train, valid in splits:
-        assert 52 in train and 52 not in valid
+        assert np.isin(tiny, train).all() and np.isin(tiny, valid).all()
+        out = np.setdiff1d(valid, train)
+        assert set(y[out]) == {0} and out.size == 10
+        held.append(out)
+    assert np.unique(np.concatenate(held)).size == 50  # the folds of class 0
+
+
+def test_member_splits_of_a_small_data_set_hold_out_every_class():
+    # no class reaches _MIN_HELD_OUT_ROWS: each class of two or more rows is
+    # held out as before (no in-sample scoring), a single row never
+    small = enc._MIN_HELD_OUT_ROWS - 1
+    y = np.array([0] * small + [1] * 2 + [2])
+    with pytest.warns(UserWarning, match="holds out no sample of 1 of the 3"):
+        splits = enc.member_splits(y, 0.5, 4, seed=0)
+    n = len(y)
+    for train, valid in splits:
+        assert n - 1 in train and n - 1 not in valid
+        assert np.intersect1d(train, valid).size == 0
         # a class of two rows: one held out, one trained on
         assert (y[valid] == 1).sum() == 1
+
+
+def test_a_small_class_is_learned_by_every_member_and_out_of_the_reports(data):
+    # a class too small to hold out beside two large ones: every member trains
+    # on it, and the out-of-fold report and score leave it out (no held-out
+    # estimate)
+    X, y = data
+    rng = np.random.default_rng(0)
+    small = enc._MIN_HELD_OUT_ROWS - 1
+    noise = rng.normal(scale=0.1, size=(small, X.shape[1]))
+    X = np.vstack([X, X[y == 1][:small] + noise])
+    y = np.concatenate([y, [2] * small])
+    with pytest.warns(UserWarning, match="no sample of 1 of the 3 classes"):
+        clf = SCoRClassifier(
+            max_iter=30, **{**NET, "n_members": 3, "early_stopping": True}
+        ).fit(X, y)
+    report = clf.disparity_report_
+    assert "out-of-fold" in report.on
+    assert list(report.absent_labels) == [2]
+    # the members learned it
+    assert clf.predict(X[-small:]).tolist().count(2) >= small - 1
 
 
 # ------------------------------------------------------------- averaging

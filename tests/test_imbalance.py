@@ -248,7 +248,7 @@ def test_validation_split_without_a_class_warns():
     # a class with a single row is never held out (its member could not learn it)
     y[:1] = 1
     y[1:] = 0
-    with pytest.warns(UserWarning, match="holds no sample of 1 of the 2 classes"):
+    with pytest.warns(UserWarning, match="holds out no sample of 1 of the 2 classes"):
         SCoRClassifier(max_iter=3, **{**NET, "early_stopping": True}).fit(X, y)
 
 
