@@ -46,7 +46,9 @@ NETWORKS = (
     "sam+drw",
     "mr2",
 )
-PEER_NAMES = ("hgb+balanced", "logreg+balanced", "balanced-rf", "lgbm+balanced")
+PEER_NAMES = ("hgb+balanced", "logreg+balanced", "balanced-rf") + (
+    ("lgbm+balanced",) if "lgbm+balanced" in PEERS else ()
+)
 METHODS = NETWORKS + PEER_NAMES
 ALIASES = {
     "ce_none": "ce",
