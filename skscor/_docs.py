@@ -287,7 +287,9 @@ classes_ : ndarray of shape (n_classes,)
         Validation balanced accuracy of the restored epoch (the one with the
         lowest class-balanced validation loss; ``early_stopping`` only). With
         several members, the balanced accuracy of the out-of-fold predictions:
-        each held-out row predicted by the members that did not train on it.
+        each held-out row predicted by the members that did not train on it
+        (a class under five training rows is never held out, so it is left
+        out of this score and of ``disparity_report_``).
     spectral_report_ : skscor.spectral.SpectralReport
         Singular values, ranks and condition numbers of every weight matrix
         after the last ``fit`` or ``partial_fit`` call; computed on first
