@@ -126,6 +126,10 @@ def test_a_small_class_is_learned_by_every_member_and_out_of_the_reports(data):
     assert list(report.absent_labels) == [2]
     # the members learned it
     assert clf.predict(X[-small:]).tolist().count(2) >= small - 1
+    # a warm start continues on the same splits: still no held-out estimate
+    with pytest.warns(UserWarning, match="no sample of 1 of the 3 classes"):
+        clf.set_params(warm_start=True, max_iter=5).fit(X, y)
+    assert list(clf.disparity_report_.absent_labels) == [2]
 
 
 # ------------------------------------------------------------- averaging

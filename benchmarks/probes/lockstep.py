@@ -14,74 +14,22 @@ For each task, method and seed the two fits run in one process, alternated
 
 from __future__ import annotations
 
-import json
 import sys
-import time
-import warnings
-
-import numpy as np
-import torch
-from sklearn.metrics import balanced_accuracy_score, recall_score
 
 from skscor._variants import VARIANTS
 
-from .. import _natural
-from . import probe_parser
+from . import fit_and_score, probe_parser, run_alternated
 
 
 def _fit(method, X, y, Xt, yt, seed, lockstep):
     est = VARIANTS[method].build(random_state=seed, n_threads=1)
     est._lockstep = lockstep
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        est.fit(X, y)
-        seconds = time.perf_counter() - t0
-    pred = est.predict(Xt)
-    return {
-        "seconds": seconds,
-        "bacc": balanced_accuracy_score(yt, pred),
-        "wcr": float(np.min(recall_score(yt, pred, average=None))),
-        "epochs": [len(net.history) for net in est.members_],
-    }
+    return fit_and_score(est, X, y, Xt, yt)
 
 
 def main(argv=None):
     args = probe_parser(__doc__, tasks="all").parse_args(argv)
-    torch.set_num_threads(1)
-    # The process's first optimizer pays a one-time import (about 2 s):
-    # not either mode's cost.
-    torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
-    tasks = list(_natural.TASKS) if args.tasks == "all" else args.tasks.split(",")
-    with open(args.out, "a") as out:
-        for task in tasks:
-            for seed in (int(s) for s in args.seeds.split(",")):
-                X, y, Xt, yt = _natural.split_task(task, seed)
-                for method in args.method.split(","):
-                    order = (False, True) if seed % 2 == 0 else (True, False)
-                    got = {
-                        mode: _fit(method, X, y, Xt, yt, seed, mode) for mode in order
-                    }
-                    seq, lock = got[False], got[True]
-                    record = {
-                        "task": task,
-                        "method": method,
-                        "seed": seed,
-                        "sequential": seq,
-                        "lockstep": lock,
-                        "speedup": seq["seconds"] / lock["seconds"],
-                        "same_epochs": seq["epochs"] == lock["epochs"],
-                    }
-                    out.write(json.dumps(record) + "\n")
-                    out.flush()
-                    print(
-                        f"{task:18s} {method:6s} seed {seed}: "
-                        f"{seq['seconds']:6.1f} s -> {lock['seconds']:6.1f} s "
-                        f"({record['speedup']:.2f}x) bacc {seq['bacc']:.3f}/"
-                        f"{lock['bacc']:.3f} wcr {seq['wcr']:.3f}/{lock['wcr']:.3f} "
-                        f"same epochs {record['same_epochs']}",
-                        flush=True,
-                    )
+    run_alternated(args, _fit, ("sequential", "lockstep"))
 
 
 if __name__ == "__main__":

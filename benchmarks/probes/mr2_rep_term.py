@@ -18,20 +18,16 @@ for batches and class shares like the natural tasks', and prints a table;
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-import warnings
 
 import numpy as np
 import torch
-from sklearn.metrics import balanced_accuracy_score, recall_score
 
 from skscor._variants import VARIANTS
 from skscor.losses import _mr2
 
-from .. import _natural
-from . import probe_parser
+from . import fit_and_score, probe_parser, run_alternated
 
 
 def _autograd_term(features, target, s_bar, n_classes):
@@ -48,20 +44,9 @@ def _fit(method, X, y, Xt, yt, seed, fused):
     if not fused:
         _mr2.mr2_representation_term = _autograd_term
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t0 = time.perf_counter()
-            est.fit(X, y)
-            seconds = time.perf_counter() - t0
+        return fit_and_score(est, X, y, Xt, yt)
     finally:
         _mr2.mr2_representation_term = fused_term
-    pred = est.predict(Xt)
-    return {
-        "seconds": seconds,
-        "bacc": balanced_accuracy_score(yt, pred),
-        "wcr": float(np.min(recall_score(yt, pred, average=None))),
-        "epochs": [len(net.history) for net in est.members_],
-    }
 
 
 def _by_class(h, y, s, k):
@@ -138,38 +123,7 @@ def main(argv=None):
         return _micro()
     if not args.out:
         parser.error("--out is required (without --micro)")
-    # The process's first optimizer pays a one-time import (about 2 s).
-    torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
-    tasks = list(_natural.TASKS) if args.tasks == "all" else args.tasks.split(",")
-    with open(args.out, "a") as out:
-        for task in tasks:
-            for seed in (int(s) for s in args.seeds.split(",")):
-                X, y, Xt, yt = _natural.split_task(task, seed)
-                for method in args.method.split(","):
-                    order = (False, True) if seed % 2 == 0 else (True, False)
-                    got = {
-                        mode: _fit(method, X, y, Xt, yt, seed, mode) for mode in order
-                    }
-                    before, after = got[False], got[True]
-                    record = {
-                        "task": task,
-                        "method": method,
-                        "seed": seed,
-                        "autograd": before,
-                        "fused": after,
-                        "speedup": before["seconds"] / after["seconds"],
-                        "same_epochs": before["epochs"] == after["epochs"],
-                    }
-                    out.write(json.dumps(record) + "\n")
-                    out.flush()
-                    print(
-                        f"{task:18s} {method:6s} seed {seed}: "
-                        f"{before['seconds']:6.1f} s -> {after['seconds']:6.1f} s "
-                        f"({record['speedup']:.2f}x) bacc {before['bacc']:.3f}/"
-                        f"{after['bacc']:.3f} wcr {before['wcr']:.3f}/"
-                        f"{after['wcr']:.3f} same epochs {record['same_epochs']}",
-                        flush=True,
-                    )
+    run_alternated(args, _fit, ("autograd", "fused"))
 
 
 if __name__ == "__main__":
