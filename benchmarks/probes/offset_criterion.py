@@ -1,0 +1,119 @@
+"""Probe: what the decision offsets should maximise, on the natural tasks.
+
+``decision_offsets='auto'`` chooses per-class logit offsets on the members'
+out-of-fold predictions, maximising balanced accuracy plus worst-class recall
+(``skscor/_decision.py``). This probe fits each ``--method`` once per task and
+seed at its defaults, keeps the out-of-fold logits the offsets were chosen on
+and the test rows' averaged decision logits, and scores on the test rows the
+offsets that other criteria would have chosen from the same out-of-fold rows:
+balanced accuracy plus ``w`` times worst-class recall for each ``--weights``
+value (``w = 1`` is the default; ``plain`` is the argmax without offsets).
+One fit serves every criterion, so the comparison is paired.
+
+    python -m benchmarks.probes.offset_criterion --tasks all \\
+        --method scor,focal,sam,mr2 --seeds 0,1,2 --out FILE
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from . import probe_parser
+
+
+def _scores(y, pred, n_classes):
+    recalls = np.array([np.mean(pred[y == c] == c) for c in range(n_classes)])
+    return float(recalls.mean()), float(recalls.min())
+
+
+def _tune(logits, y, n_classes, weight):
+    from skscor import _decision
+
+    original = _decision._criterion
+    _decision._criterion = lambda r: r.mean(axis=-1) + weight * r.min(axis=-1)
+    try:
+        return _decision.tune_offsets(logits, y, n_classes)
+    finally:
+        _decision._criterion = original
+
+
+def fit_one(method, task, seed, weights) -> dict:
+    import warnings
+
+    from skscor import _training
+    from skscor._variants import build
+
+    from .. import _natural
+
+    X, y, Xt, yt = _natural.split_task(task, seed)
+    n_classes = int(max(y.max(), yt.max()) + 1)
+    seen = {}
+    original = _training.tune_offsets
+
+    def capture(logits, labels, k):
+        seen["oof"] = (np.asarray(logits, dtype=np.float64), np.asarray(labels))
+        return original(logits, labels, k)
+
+    _training.tune_offsets = capture
+    try:
+        est = build(method, random_state=seed, n_threads=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, y)
+    finally:
+        _training.tune_offsets = original
+    chosen = np.asarray(est.decision_offsets_)
+    est.decision_offsets_ = np.zeros_like(chosen)
+    test_logits = est._logits(Xt)
+    est.decision_offsets_ = chosen
+    # test labels in the estimator's encoding (classes_ are the task's codes)
+    yt_enc = np.searchsorted(est.classes_, yt)
+    record = {"task": task, "method": method, "seed": seed}
+    record["plain"] = _scores(yt_enc, np.argmax(test_logits, 1), n_classes)
+    if "oof" not in seen:
+        record["note"] = "no out-of-fold rows"
+        return record
+    oof, oof_y = seen["oof"]
+    record["oof_rows"] = int(len(oof_y))
+    record["oof_min_class"] = int(np.bincount(oof_y, minlength=n_classes).min())
+    for w in weights:
+        b = _tune(oof, oof_y, n_classes, w)
+        if w == 1.0:
+            assert np.allclose(b, chosen), "the probe's w=1 must be the default"
+        record[f"w{w:g}"] = _scores(yt_enc, np.argmax(test_logits + b, 1), n_classes)
+        record[f"w{w:g}_offsets"] = [float(v) for v in b]
+    return record
+
+
+def main(argv=None) -> None:
+    import torch
+
+    from .. import _natural
+
+    parser = probe_parser(__doc__)
+    parser.add_argument("--weights", default="0,0.25,0.5,1,2")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    weights = [float(w) for w in args.weights.split(",")]
+    if 1.0 not in weights:
+        weights.append(1.0)
+    tasks = list(_natural.TASKS) if args.tasks == "all" else args.tasks.split(",")
+    with open(args.out, "a") as out:
+        for task in tasks:
+            for seed in (int(s) for s in args.seeds.split(",")):
+                for method in args.method.split(","):
+                    rec = fit_one(method, task, seed, weights)
+                    out.write(json.dumps(rec) + "\n")
+                    out.flush()
+                    cells = " ".join(
+                        f"{k}={rec[k][0]:.3f}/{rec[k][1]:.3f}"
+                        for k in ["plain"] + [f"w{w:g}" for w in weights]
+                        if k in rec
+                    )
+                    print(f"{task:18s} {method:6s} {seed}: {cells}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
