@@ -109,7 +109,7 @@ VARIANTS: dict[str, Variant] = {
         FocalClassifier, {"hidden_layer_sizes": (256, 256)},
         "focal loss with two hidden layers of 256 units", "recommended"),
     "focal+single": Variant(
-        FocalClassifier, SINGLE,
+        FocalClassifier, {**SINGLE, "gamma": 2.0},
         "focal loss as 0.2 shipped it: one network, the last epoch of "
         "the training-loss stopping rule", "baseline"),
     "focal-paper": Variant(

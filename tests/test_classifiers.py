@@ -194,6 +194,19 @@ def test_focal_gamma_zero_is_cross_entropy(data):
     )
 
 
+def test_focal_default_gamma_reaches_the_loss(data):
+    # The default (the SAM paper's gamma=1, chosen by measurement) is what the
+    # fitted criterion uses, and it trains a different network than the focal
+    # paper's 2.0 (the variant 'focal-paper' keeps 2.0 and no class weights).
+    X, y = data
+    default = FocalClassifier(**SMALL).fit(X, y)
+    assert default.gamma == 1.0
+    assert default.net_.criterion_.gamma == 1.0
+    paper = FocalClassifier(gamma=2.0, **SMALL).fit(X, y)
+    assert paper.net_.criterion_.gamma == 2.0
+    assert not np.allclose(default.predict_proba(X), paper.predict_proba(X))
+
+
 def test_focal_alpha(data):
     X, y = data
     yb = (y == 2).astype(int)
