@@ -89,3 +89,35 @@ def test_balanced_sampling_square_root_splits_the_weight(monkeypatch):
         hook.on_epoch_begin(Net, {})
         np.testing.assert_allclose(crit.class_weight.numpy(), [1.0, 3.0])
         assert float(balanced_sampling._STATE["probs"][-1]) == pytest.approx(3.0)
+
+
+def test_offset_criterion_weights_define_what_the_offsets_maximise():
+    from benchmarks.probes import offset_criterion
+    from skscor import _decision
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(900, int), np.ones(150, int)]
+    logits = np.column_stack([np.zeros(len(y)), rng.normal(-1.0 + 1.5 * y, 1.0)])
+    # w = 1 is the estimator's own criterion, and the patch is undone
+    b1 = offset_criterion._tune(logits, y, 2, 1.0)
+    np.testing.assert_array_equal(b1, _decision.tune_offsets(logits, y, 2))
+    assert _decision._criterion is not None
+    r = np.array([[0.9, 0.5]])
+    assert float(_decision._criterion(r)[0]) == pytest.approx(0.7 + 0.5)
+    # each weight's offset is the grid's best for its own criterion
+    for w in (0.0, 2.0):
+        b = offset_criterion._tune(logits, y, 2, w)
+
+        def score(shift, w=w):
+            pred = np.argmax(logits + [0.0, shift], 1)
+            bacc, worst = offset_criterion._scores(y, pred, 2)
+            return bacc + w * worst
+
+        best = max(score(g) for g in _decision.GRID)
+        assert score(b[1]) == pytest.approx(best, abs=1e-12)
+    from sklearn.metrics import balanced_accuracy_score, recall_score
+
+    pred = (logits[:, 1] > 0).astype(int)
+    bacc, worst = offset_criterion._scores(y, pred, 2)
+    assert bacc == pytest.approx(balanced_accuracy_score(y, pred))
+    assert worst == pytest.approx(recall_score(y, pred, average=None).min())
