@@ -307,6 +307,145 @@ def test_auto_embedding_is_the_fit_it_chose(data, max_iter):
     assert auto.loss_curve_ == chosen.loss_curve_
 
 
+def _held_out_rows(clf, y, member=None):
+    """Rows held out by the members (or by one member), by the members' splits."""
+    from skscor import _encoding as enc
+
+    y_enc = np.searchsorted(clf.classes_, y)
+    seed = enc.draw_seed(clf.random_state)
+    splits = enc.member_splits(y_enc, clf.validation_fraction, clf.n_members, seed)
+    if member is not None:
+        splits = [splits[member]]
+    return [np.setdiff1d(valid, train) for train, valid in splits], y_enc
+
+
+def _oof_log_proba(clf, X, y):
+    """Out-of-fold averaged log-probabilities of an ensemble, by definition."""
+    rows_of, y_enc = _held_out_rows(clf, y)
+    Xn = clf._network_input(X)
+    proba, hits = np.zeros((len(y), clf.n_classes_)), np.zeros(len(y))
+    for net, rows in zip(clf.members_, rows_of, strict=True):
+        z = clf._forward(Xn[rows], nets=[net], output=False)
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        proba[rows] += p / p.sum(axis=1, keepdims=True)
+        hits[rows] += 1
+    rows = np.flatnonzero(hits)
+    return rows, np.log(proba[rows] / hits[rows, None]), y_enc[rows]
+
+
+def _balanced_log_loss(logp, y):
+    return np.mean([-logp[y == c, c].mean() for c in np.unique(y)])
+
+
+def _undecided_data(seed):
+    return make_classification(
+        n_samples=400, n_features=6, n_informative=3, weights=[0.8], flip_y=0.05,
+        random_state=seed,
+    )  # fmt: skip
+
+
+# Data sets and budgets where the first member leaves the choice open (found
+# by search), ending on either embedding, on fits that run to max_iter (15)
+# and on fits that stop early (200).
+@pytest.mark.parametrize(
+    "seed, max_iter",
+    [(2, 15), (8, 15), (2, 200), (4, 200)],
+    ids=["periodic-max_iter", "none-max_iter", "periodic-stops", "none-stops"],
+)
+def test_auto_embedding_left_open_by_one_member_is_decided_by_all(seed, max_iter):
+    """Within one standard error on the first member's held-out rows, the
+    other member is trained both ways and every member's held-out rows
+    decide, by the class-balanced log-loss of the averaged probabilities."""
+    from skscor._training import _paired_gain
+
+    X, y = _undecided_data(seed)
+    params = {**_AUTO, "max_iter": max_iter}
+    auto = _fit(SCoRClassifier(numeric_embedding="auto", **params), X, y)
+    fits = {
+        e: _fit(_sequential(SCoRClassifier(numeric_embedding=e, **params)), X, y)
+        for e in (None, "periodic")
+    }
+    # the first member alone is undecided (the condition for the second stage)
+    (rows0,), y_enc = _held_out_rows(fits[None], y, member=0)
+    z = {
+        e: f._forward(f._network_input(X)[rows0], nets=f.members_[:1], output=False)
+        for e, f in fits.items()
+    }
+    loss_none, loss_periodic, se = _paired_gain(y_enc[rows0], z[None], z["periodic"], 2)
+    assert abs(loss_periodic - loss_none) <= se
+    # every member's held-out rows decide
+    scores = auto.numeric_embedding_scores_
+    assert scores["members"] == 2
+    for e, name in ((None, "none"), ("periodic", "periodic")):
+        _, logp, y_rows = _oof_log_proba(fits[e], X, y)
+        assert scores[name] == pytest.approx(_balanced_log_loss(logp, y_rows), rel=1e-6)
+    assert 0 < scores["se"] < np.inf
+    expected = "periodic" if scores["periodic"] < scores["none"] else None
+    assert auto.numeric_embedding_ == expected
+    assert expected == ("periodic" if seed == 2 else None)
+    chosen = fits[expected]
+    assert (auto.n_iter_ == max_iter) == (max_iter == 15)
+    for a in auto.members_:
+        assert (a.module_.periodic_map is None) == (expected is None)
+    np.testing.assert_array_equal(auto.predict_proba(X), chosen.predict_proba(X))
+    np.testing.assert_array_equal(auto.decision_offsets_, chosen.decision_offsets_)
+    assert auto.best_validation_score_ == chosen.best_validation_score_
+    assert auto.loss_curve_ == chosen.loss_curve_
+
+
+def test_auto_embedding_left_open_trains_the_rest_in_lockstep():
+    """With three members the others train in lockstep, both ways; the kept
+    members are the chosen candidate's, scored on all their held-out rows."""
+    X, y = _undecided_data(2)
+    auto = _fit(
+        SCoRClassifier(numeric_embedding="auto", **{**_AUTO, "n_members": 3}), X, y
+    )
+    scores = auto.numeric_embedding_scores_
+    assert scores["members"] == 3
+    assert auto.numeric_embedding_ == "periodic"
+    assert scores["periodic"] < scores["none"]
+    assert len(auto.members_) == 3
+    assert all(m.module_.periodic_map is not None for m in auto.members_)
+    _, logp, y_rows = _oof_log_proba(auto, X, y)
+    assert scores["periodic"] == pytest.approx(
+        _balanced_log_loss(logp, y_rows), rel=1e-6
+    )
+
+
+def test_auto_embedding_keeps_its_choice_when_the_other_diverges(monkeypatch):
+    """Where the other candidate's later members diverge, the first member's
+    choice stands (and its scores)."""
+    from skscor._training import _TrainingMixin
+
+    X, y = _undecided_data(2)
+    params = {**_AUTO, "max_iter": 15}
+    forward, settle = MLP.forward, _TrainingMixin._settle_embedding
+    second_stage = {"on": False}
+
+    def nan_forward(self, x):
+        out = forward(self, x)
+        if second_stage["on"] and self.periodic_map is not None:
+            return out * float("nan")
+        return out
+
+    def settle_then_diverge(self, *args, **kwargs):
+        second_stage["on"] = True
+        return settle(self, *args, **kwargs)
+
+    monkeypatch.setattr(MLP, "forward", nan_forward)
+    monkeypatch.setattr(_TrainingMixin, "_settle_embedding", settle_then_diverge)
+    clf = _fit(SCoRClassifier(numeric_embedding="auto", **params), X, y)
+    assert second_stage["on"]
+    assert clf.numeric_embedding_ is None
+    scores = clf.numeric_embedding_scores_
+    # both candidates finite and undecided on the first member's rows
+    assert scores["members"] == 1 and scores["periodic"] < np.inf
+    assert abs(scores["periodic"] - scores["none"]) <= scores["se"]
+    monkeypatch.undo()
+    plain = _fit(_sequential(SCoRClassifier(numeric_embedding=None, **params)), X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), plain.predict_proba(X))
+
+
 def _paired_reference(y, a, b, weight=None):
     """The paired difference's class-weighted mean and standard error, by
     definition (the selection's class weights; None: balanced)."""
