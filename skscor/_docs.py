@@ -206,20 +206,17 @@ hidden_layer_sizes : array-like of int, default=(100,)
         folded into the first layer, the same network at a lower cost; see
         ``binary_columns`` there). 'auto': the first member is trained both with
         and without them, from the same seed on the same held-out split,
-        each keeping its best epoch; a difference of the class-balanced
-        held-out log-losses beyond one standard error of the paired
-        difference decides (so a few rows of a rare class never do), and
-        every other member is built the same way. Within one standard error
-        the other members are trained both ways too, and all members'
-        out-of-fold rows decide: the ensemble with the lower class-balanced
-        log-loss of its averaged probabilities is kept, the other dropped
+        each keeping its best epoch; the embeddings are kept only when they
+        lower the class-balanced held-out log-loss by more than one standard
+        error of the paired difference (so a few rows of a rare class never
+        decide), and every other member is built the same way
         (``numeric_embedding_``, ``numeric_embedding_scores_``); without
         held-out rows (``early_stopping=False`` or ``'refit'``,
         ``partial_fit``) or with a custom ``module``, none. Measured on the
         natural tasks (benchmarks/README.md): large gains where thresholds on
         a feature matter (a churn task: balanced accuracy +0.06), losses on
-        image-like columns; the undecided fits cost about twice the members.
-        'periodic' is not combinable with a custom ``module``."""
+        image-like columns, at about 1.6x the fit time. 'periodic' is not
+        combinable with a custom ``module``."""
 
 ATTRIBUTES = """\
 classes_ : ndarray of shape (n_classes,)
@@ -265,13 +262,10 @@ classes_ : ndarray of shape (n_classes,)
         or what ``'auto'`` chose).
     numeric_embedding_scores_ : dict
         Only after ``numeric_embedding='auto'`` chose on held-out rows: the
-        class-balanced held-out log-loss without and with the embeddings, the
-        standard error of their paired difference, and how many members'
-        held-out rows decided, ``{'none': ..., 'periodic': ..., 'se': ...,
-        'members': ...}``: ``members=1``, the first member's kept networks
-        (``inf`` for a candidate that diverged); ``members=n_members``, the
-        averaged out-of-fold probabilities of both whole ensembles, where the
-        first member left the choice within one standard error.
+        class-balanced held-out log-loss of the first member's kept network
+        without and with the embeddings, and the standard error of their
+        paired difference, ``{'none': ..., 'periodic': ..., 'se': ...}``
+        (``inf`` for a candidate that diverged).
     switch_epoch_ : int or None
         Epoch (0-based, counted over all calls) at which the final training
         phase started (DRW on, learning-rate decay, larger rho); ``None``

@@ -382,12 +382,6 @@ class _TrainingMixin:
                     X, y_enc, sample_weight, device, seed, together, splits, nets, runs
                 )
             )
-        alt = self.__dict__.pop("_embedding_alt", None)
-        if alt is not None and k > 1 and self.stop_reason_ != "interrupted":
-            nets, runs, caught = self._settle_embedding(
-                alt, (nets, runs, caught), X, y_enc, sample_weight, device, seed,
-                splits, bool(together),
-            )  # fmt: skip
         del self._last_eval
         self.__dict__.pop("_selection_weight", None)
         self.members_ = nets
@@ -502,12 +496,9 @@ class _TrainingMixin:
         error of the paired difference (the one-standard-error rule: the
         simpler network wins unless the evidence is clear, which a few rows
         of a rare class cannot give). The other members are built the same
-        way, except where the two losses lie within one standard error of
-        each other: then the other candidate is kept aside
-        (``_embedding_alt``) and :meth:`_settle_embedding` decides on every
-        member's held-out rows. A candidate whose training diverges loses
-        (the fit raises only when both diverge). Returns the kept
-        candidate's warnings (the other's are dropped with it).
+        way. A candidate whose training diverges loses (the fit raises only
+        when both diverge). Returns the kept candidate's warnings (the
+        other's are dropped with it).
         """
         results, diverged = {}, None
         for embedding in (None, "periodic"):
@@ -528,10 +519,7 @@ class _TrainingMixin:
                 break
         if not results:
             raise diverged
-        scores = {
-            "none": float("inf"), "periodic": float("inf"), "se": float("nan"),
-            "members": 1,
-        }  # fmt: skip
+        scores = {"none": float("inf"), "periodic": float("inf"), "se": float("nan")}
         if len(results) == 2:
             (rows, plain), (_, periodic) = (
                 results[None][1][0],
@@ -540,16 +528,8 @@ class _TrainingMixin:
             loss_none, loss_periodic, se = _paired_gain(
                 y_enc[rows], plain, periodic, self.n_classes_, self._selection_weight
             )
-            scores = {
-                "none": loss_none, "periodic": loss_periodic, "se": se, "members": 1,
-            }  # fmt: skip
+            scores = {"none": loss_none, "periodic": loss_periodic, "se": se}
             chosen = "periodic" if loss_periodic < loss_none - se else None
-            if abs(loss_periodic - loss_none) <= se:
-                # Undecided on one member's rows: the other members are
-                # trained both ways and all held-out rows decide
-                # (_settle_embedding).
-                other = "periodic" if chosen is None else None
-                self._embedding_alt = (other, *results[other])
         else:
             chosen = next(iter(results))
             rows, logits = results[chosen][1][0]
@@ -562,89 +542,6 @@ class _TrainingMixin:
         self.numeric_embedding_ = chosen
         self.numeric_embedding_scores_ = scores
         return record
-
-    def _settle_embedding(
-        self, alt, mine, X, y_enc, sample_weight, device, seed, splits, together
-    ):
-        """``numeric_embedding='auto'`` when the first member left it open.
-
-        The first member's held-out rows (a fifth of the data) decide the
-        embedding only when the two candidates' losses differ by more than
-        one standard error. Otherwise the other members are trained the other
-        way too (from the same seeds and splits), and the two ensembles are
-        compared on all their out-of-fold rows (five times the rows) by the
-        class-balanced log-loss of the averaged probabilities; the lower one
-        is kept (the other's networks and warnings are dropped). Measured in
-        benchmarks/README.md ("Stop 30"): the choice agrees across seeds where
-        the first member's did not, at about 1.3x the fit time on the tasks
-        it reaches. Returns the kept ``(nets, runs, caught)``.
-        """
-        other, state, last_eval, record = alt
-        nets, runs, caught = mine
-        kept_state, kept_eval = self._fitted_snapshot(), self._last_eval
-        chosen = self.numeric_embedding_
-        self.__dict__.update(state)
-        self._last_eval = last_eval
-        self.numeric_embedding_ = other
-        o_nets, o_runs, o_caught = [], [], list(record)
-        self._keep_member(o_nets, o_runs)
-        rest = list(range(1, len(splits)))
-        try:
-            if together:
-                o_caught.extend(
-                    self._train_together(
-                        X, y_enc, sample_weight, device, seed, rest, splits,
-                        o_nets, o_runs,
-                    )
-                )  # fmt: skip
-            else:
-                with warnings.catch_warnings(record=True) as rec:
-                    warnings.simplefilter("always")
-                    for m in rest:
-                        member_seed = _member_seed(seed, m)
-                        torch.manual_seed(member_seed)
-                        self._train(
-                            X, y_enc, sample_weight, device, member_seed, True,
-                            False, split=splits[m],
-                        )  # fmt: skip
-                        self._keep_member(o_nets, o_runs)
-                        if self.stop_reason_ == "interrupted":
-                            break
-                o_caught.extend(rec)
-            complete = self.stop_reason_ != "interrupted"
-        except DivergenceError:
-            complete = False
-        scores = dict(self.numeric_embedding_scores_)
-        if complete:
-            n, k = len(y_enc), self.n_classes_
-            rows, logp_mine = _held_out_log_proba(runs, n, k)
-            rows_other, logp_other = _held_out_log_proba(o_runs, n, k)
-            if np.array_equal(rows, rows_other) and len(rows):
-                loss_mine, loss_other, se = _paired_gain(
-                    y_enc[rows], logp_mine[rows], logp_other[rows], k,
-                    self._selection_weight,
-                )  # fmt: skip
-                names = ("none", "periodic")
-                mine_name = names[chosen is not None]
-                other_name = names[other is not None]
-                scores = {
-                    mine_name: loss_mine, other_name: loss_other, "se": se,
-                    "members": len(splits),
-                }  # fmt: skip
-                if loss_other < loss_mine:
-                    last = o_runs[-1]
-                    self.__dict__.update(
-                        {a: v for a, v in last.items() if not a.startswith("_")}
-                    )
-                    self._last_eval = (last["_eval"], last["_on"])
-                    self.numeric_embedding_ = other
-                    self.numeric_embedding_scores_ = scores
-                    return o_nets, o_runs, o_caught
-        self.__dict__.update(kept_state)
-        self._last_eval = kept_eval
-        self.numeric_embedding_ = chosen
-        self.numeric_embedding_scores_ = scores
-        return nets, runs, caught
 
     def _combine_members(self, runs, X, y_enc, seed, held):
         """The fitted state of an ensemble from its members' runs.
