@@ -255,7 +255,11 @@ def test_keyboard_interrupt_in_lockstep_keeps_every_member(data, monkeypatch):
         {"hidden_layer_sizes": (8,), "periodic": True},
         {"hidden_layer_sizes": (8,), "periodic": True, "binary_columns": [3, 4, 5]},
         # every dense column 0/1: no column left for the periodic map itself
-        {"hidden_layer_sizes": (8,), "periodic": True, "binary_columns": [0, 1, 2]},
+        {
+            "hidden_layer_sizes": (8,),
+            "periodic": True,
+            "binary_columns": [0, 1, 2, 3, 4, 5],
+        },
         {
             "hidden_layer_sizes": (8,),
             "periodic": True,
@@ -270,8 +274,6 @@ def test_forward_stacked_is_each_networks_forward(config):
     """Values and gradients of k stacked networks against each one's forward."""
     torch.manual_seed(0)
     k, rows, n_dense = 3, 17, 6
-    if config.get("binary_columns") == [0, 1, 2]:
-        n_dense = 3
     embeddings = config.get("embeddings", ())
     n_features = n_dense + len(embeddings)
     nets = [MLP(n_features, 3, **config) for _ in range(k)]

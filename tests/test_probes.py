@@ -99,9 +99,10 @@ def test_offset_criterion_weights_define_what_the_offsets_maximise():
     y = np.r_[np.zeros(900, int), np.ones(150, int)]
     logits = np.column_stack([np.zeros(len(y)), rng.normal(-1.0 + 1.5 * y, 1.0)])
     # w = 1 is the estimator's own criterion, and the patch is undone
+    original = _decision._criterion
     b1 = offset_criterion._tune(logits, y, 2, 1.0)
+    assert _decision._criterion is original
     np.testing.assert_array_equal(b1, _decision.tune_offsets(logits, y, 2))
-    assert _decision._criterion is not None
     r = np.array([[0.9, 0.5]])
     assert float(_decision._criterion(r)[0]) == pytest.approx(0.7 + 0.5)
     # each weight's offset is the grid's best for its own criterion
