@@ -152,10 +152,14 @@ def load_task(name):
     return _CACHE[name]
 
 
-def split_task(name, seed, max_train=MAX_TRAIN, max_rows=None):
+def split_task(name, seed, max_train=MAX_TRAIN, max_rows=None, cut_minority=None):
     """``(X_train, y_train, X_test, y_test)`` of task ``name`` for ``seed``.
 
     ``max_rows`` (smoke runs) subsamples the whole task first, stratified.
+    ``cut_minority=M`` keeps ``M`` training rows of the rarest training class
+    (drawn with ``numpy.random.default_rng(seed)``), the test rows as drawn:
+    imbalance ratios of hundreds to thousands on natural data, with enough
+    test rows of the rare class to measure its recall.
     """
     X, y, _ = load_task(name)
     idx = np.arange(len(y))
@@ -176,7 +180,27 @@ def split_task(name, seed, max_train=MAX_TRAIN, max_rows=None):
             tr, train_size=max_train, stratify=y[tr], random_state=seed
         )
         tr = np.sort(tr)
+    if cut_minority is not None:
+        tr = tr[cut_rarest(y[tr], cut_minority, seed)]
     return X.iloc[tr], y[tr], X.iloc[te], y[te]
+
+
+def cut_rarest(y, m, seed):
+    """Positions of ``y`` that keep every row but ``m`` of its rarest class.
+
+    The ``m`` rows are drawn with ``numpy.random.default_rng(seed)``; the
+    positions come back sorted.
+    """
+    y = np.asarray(y)
+    counts = np.bincount(y)
+    rare = int(np.argmin(np.where(counts > 0, counts, np.inf)))
+    rows = np.flatnonzero(y == rare)
+    if not 0 < m <= len(rows):
+        raise ValueError(
+            f"cannot keep {m} rows of the rarest class, which has {len(rows)}"
+        )
+    kept = np.random.default_rng(seed).choice(rows, m, replace=False)
+    return np.sort(np.concatenate([np.flatnonzero(y != rare), kept]))
 
 
 def describe(X_train, y_train) -> dict:

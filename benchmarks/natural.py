@@ -338,11 +338,13 @@ def run(args) -> None:
     # (a later edit of the checkout does not reach a running process)
     version = source_version()
     out = args.out
+    cut = args.cut_minority
     done = set()
     if out.exists():
         for line in out.read_text().splitlines():
             r = json.loads(line)
-            done.add((r["task"], r["method"], r["seed"]))
+            if r.get("cut_minority") == cut:
+                done.add((r["task"], r["method"], r["seed"]))
     overrides = {"max_iter": args.max_iter} if args.max_iter else None
     out.parent.mkdir(parents=True, exist_ok=True)
     # seeds outermost: a run stopped early leaves whole seeds
@@ -351,10 +353,12 @@ def run(args) -> None:
             todo = [m for m in methods if (task, m, seed) not in done]
             if not todo:
                 continue
-            split = split_task(task, seed, max_rows=args.max_rows)
+            split = split_task(task, seed, max_rows=args.max_rows, cut_minority=cut)
             for method in todo:
                 ov = overrides if method not in PEERS else None
                 rec = run_one(task, method, seed, split, ov, version)
+                if cut is not None:
+                    rec["cut_minority"] = cut
                 with out.open("a") as f:
                     f.write(json.dumps(rec) + "\n")
                 short = {
@@ -696,6 +700,9 @@ def main(argv=None):
                    help="override max_iter of the skscor estimators")  # fmt: skip
     p.add_argument("--max-rows", type=int, default=None,
                    help="subsample every task to this many rows first")  # fmt: skip
+    p.add_argument("--cut-minority", type=int, default=None, metavar="M",
+                   help="keep M training rows of each task's rarest class "
+                   "(test rows as drawn); records carry cut_minority")  # fmt: skip
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--report", type=Path, help="write a markdown report here")
     p.add_argument("--inputs", nargs="*", type=Path,

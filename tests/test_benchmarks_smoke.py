@@ -283,3 +283,20 @@ def test_extreme_imbalance_smoke(tmp_path):
     recs = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["method"] for r in recs] == ["lr", "scor"]
     assert all(r["ratio"] == 20 and 0 <= r["wcr"] <= r["bacc"] <= 1 for r in recs)
+
+
+def test_natural_cut_minority_keeps_m_rows_of_the_rarest_class():
+    # `python -m benchmarks.natural --cut-minority M`: every other row stays,
+    # M rows of the rarest class are drawn by the seed, and too many is refused
+    import numpy as np
+
+    from benchmarks._natural import cut_rarest
+
+    y = np.r_[np.zeros(50, int), np.ones(12, int), np.full(30, 2)]
+    keep = cut_rarest(y, 5, seed=3)
+    assert np.all(np.diff(keep) > 0)
+    assert np.bincount(y[keep]).tolist() == [50, 5, 30]
+    np.testing.assert_array_equal(keep, cut_rarest(y, 5, seed=3))
+    assert not np.array_equal(keep, cut_rarest(y, 5, seed=4))
+    with pytest.raises(ValueError, match="has 12"):
+        cut_rarest(y, 13, seed=0)

@@ -63,9 +63,11 @@ def run_natural_as(suffix, args, **overrides) -> None:
     from .. import natural
 
     names = register_as(suffix, args.method, **overrides)
+    cut = getattr(args, "cut_minority", None)
     natural.main([
         "--tasks", args.tasks, "--methods", ",".join(names),
         "--seeds", args.seeds, "--out", args.out,
+        *(["--cut-minority", str(cut)] if cut is not None else []),
     ])  # fmt: skip
 
 

@@ -63,6 +63,10 @@ def main(argv=None) -> None:
         default="natural",
         help="defaults_study: the 26 small quality tasks (--seeds is a count)",
     )
+    parser.add_argument(
+        "--cut-minority", type=int, default=None, metavar="M",
+        help="natural: keep M training rows of each task's rarest class",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     overrides = parse_overrides(args.overrides)
     _allow_extra_activations()
