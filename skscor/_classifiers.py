@@ -36,8 +36,10 @@ class SCoRClassifier(_BaseNetClassifier):
 
     Parameters
     ----------
-    alpha : float, default=1e-4
+    alpha : float, default=1e-3
         Strength of the covariance penalty; ``0`` gives plain cross-entropy.
+        The paper's setting is ``1e-4``; ``1e-3`` measured better on the
+        benchmarks (see Notes).
     label_smoothing : float, default=0.0
         Label smoothing of the cross-entropy term (SCoR+LS uses 0.1).
     {_docs.BASE_PARAMS}
@@ -55,8 +57,17 @@ class SCoRClassifier(_BaseNetClassifier):
     **Defaults and the paper's setting.** The defaults weigh the classes
     (``class_weight='balanced'``), measured to lift worst-class recall over
     plain cross-entropy on most of the 26 benchmark tasks; the paper's
-    setting is ``SCoRClassifier(class_weight=None)`` (unweighted
-    cross-entropy plus the penalty).
+    setting is ``SCoRClassifier(alpha=1e-4, class_weight=None)`` (unweighted
+    cross-entropy plus the penalty at the paper's strength).
+
+    **The penalty's strength.** ``alpha=1e-3``, ten times the paper's, was
+    chosen on the project's benchmarks (26 small tasks, 13 large natural ones
+    and natural tasks whose minority was cut to 8-50 training rows; 3 seeds):
+    it lifts worst-class recall where the rarest class has a few rows, and
+    ties elsewhere. Stronger penalties (``1e-2``) did better still where a
+    minority of 8-20 rows sits among thousands of noisy rows, but cost
+    balanced accuracy on the small tasks and on generated data with a
+    well-separated minority; tune ``alpha`` on a log grid for such data.
 
     Per batch of logits :math:`Z \\in R^{{B\\times C}}`:
 
@@ -110,7 +121,7 @@ class SCoRClassifier(_BaseNetClassifier):
     @extends_base_signature
     def __init__(
         self,
-        alpha=1e-4,
+        alpha=1e-3,
         label_smoothing=0.0,
         **base_params,
     ):

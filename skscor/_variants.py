@@ -121,9 +121,9 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {},
         "SCoR at its defaults", "recommended"),
     "scor-paper": Variant(
-        SCoRClassifier, {"class_weight": None},
-        "SCoR as in its paper: unweighted cross-entropy plus the penalty",
-        "paper"),
+        SCoRClassifier, {"alpha": 1e-4, "class_weight": None},
+        "SCoR as in its paper: unweighted cross-entropy plus the penalty at "
+        "alpha=1e-4", "paper"),
     "scor+la": Variant(
         SCoRClassifier, {"class_weight": None, "logit_adjustment": "loss"},
         "SCoR with the loss form of logit adjustment (balanced softmax) "
@@ -133,7 +133,7 @@ VARIANTS: dict[str, Variant] = {
         "SCoR unweighted, with the post-hoc logit adjustment of its decisions",
         "recommended"),
     "scor+single": Variant(
-        SCoRClassifier, SINGLE,
+        SCoRClassifier, {**SINGLE, "alpha": 1e-4},
         "SCoR as 0.2 shipped it: one network, no held-out split, the last "
         "epoch of the training-loss stopping rule (learning rate 1e-3)",
         "baseline"),

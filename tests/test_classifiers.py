@@ -207,6 +207,23 @@ def test_focal_default_gamma_reaches_the_loss(data):
     assert not np.allclose(default.predict_proba(X), paper.predict_proba(X))
 
 
+def test_scor_default_alpha_reaches_the_loss(data):
+    # The default (1e-3, chosen by measurement) is what the fitted criterion
+    # uses, and it trains a different network than the paper's 1e-4 (the
+    # variants 'scor-paper' and 'scor+single' keep 1e-4).
+    from skscor._variants import VARIANTS
+
+    X, y = data
+    default = SCoRClassifier(**SMALL).fit(X, y)
+    assert default.alpha == 1e-3
+    assert default.net_.criterion_.alpha == 1e-3
+    paper = SCoRClassifier(alpha=1e-4, **SMALL).fit(X, y)
+    assert paper.net_.criterion_.alpha == 1e-4
+    assert not np.allclose(default.predict_proba(X), paper.predict_proba(X))
+    for name in ("scor-paper", "scor+single"):
+        assert VARIANTS[name].params["alpha"] == 1e-4
+
+
 def test_focal_alpha(data):
     X, y = data
     yb = (y == 2).astype(int)
