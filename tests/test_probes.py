@@ -122,3 +122,24 @@ def test_offset_criterion_weights_define_what_the_offsets_maximise():
     bacc, worst = offset_criterion._scores(y, pred, 2)
     assert bacc == pytest.approx(balanced_accuracy_score(y, pred))
     assert worst == pytest.approx(recall_score(y, pred, average=None).min())
+
+
+def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch):
+    # --cut-minority is passed on to `benchmarks.natural` by the probes that
+    # run it, and refused where it would be ignored (the quality tasks)
+    from benchmarks import natural
+    from benchmarks.probes import params
+
+    from skscor import _variants
+
+    # the probe registers its variant: on a copy of the registry
+    monkeypatch.setattr(_variants, "VARIANTS", dict(_variants.VARIANTS))
+    seen = []
+    monkeypatch.setattr(natural, "main", lambda argv: seen.append(argv))
+    argv = ["--set", "alpha=0.01", "--suffix", "x", "--out", "f.jsonl"]
+    params.main([*argv, "--cut-minority", "8"])
+    assert seen[-1][-2:] == ["--cut-minority", "8"]
+    params.main(argv)
+    assert "--cut-minority" not in seen[-1]
+    with pytest.raises(SystemExit):
+        params.main([*argv, "--bench", "defaults_study", "--cut-minority", "8"])

@@ -12,13 +12,15 @@ import argparse
 
 
 def probe_parser(
-    doc, *, tasks="all", bench=False, out_required=True
+    doc, *, tasks="all", bench=False, out_required=True, cut=False
 ) -> argparse.ArgumentParser:
     """The options every probe takes: ``--seeds``, ``--tasks``, ``--method``
     (comma-separated) and ``--out`` (optional where ``out_required`` is False,
     for a probe that can also only print); with ``bench``, ``--bench`` choosing the
     natural benchmark or the preprocessing benchmark's raw-frame arm (where
-    ``--seeds`` is a count, as there). The probe adds its own options."""
+    ``--seeds`` is a count, as there); with ``cut`` (probes that run the natural
+    benchmark through :func:`run_natural_as`), ``--cut-minority``. The probe
+    adds its own options."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     if bench:
         parser.add_argument(
@@ -28,6 +30,11 @@ def probe_parser(
     parser.add_argument("--tasks", default=tasks)
     parser.add_argument("--method", default="scor", help="comma-separated")
     parser.add_argument("--out", required=out_required)
+    if cut:
+        parser.add_argument(
+            "--cut-minority", type=int, default=None, metavar="M",
+            help="keep M training rows of each task's rarest class",
+        )  # fmt: skip
     return parser
 
 

@@ -81,7 +81,7 @@ def install(power: float) -> None:
 
 
 def main(argv=None) -> None:
-    parser = probe_parser(__doc__)
+    parser = probe_parser(__doc__, cut=True)
     parser.add_argument("--power", type=float, default=1.0)
     args = parser.parse_args(argv)
     install(args.power)

@@ -37,7 +37,7 @@ class SkipMLP(MLP):
 
 
 def main(argv=None) -> None:
-    args = probe_parser(__doc__).parse_args(argv)
+    args = probe_parser(__doc__, cut=True).parse_args(argv)
     run_natural(SkipMLP, "linear-skip", args)
 
 

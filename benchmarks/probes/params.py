@@ -54,7 +54,7 @@ def parse_overrides(items) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = probe_parser(__doc__)
+    parser = probe_parser(__doc__, cut=True)
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     parser.add_argument("--suffix", required=True)
     parser.add_argument(
@@ -63,13 +63,11 @@ def main(argv=None) -> None:
         default="natural",
         help="defaults_study: the 26 small quality tasks (--seeds is a count)",
     )
-    parser.add_argument(
-        "--cut-minority", type=int, default=None, metavar="M",
-        help="natural: keep M training rows of each task's rarest class",
-    )  # fmt: skip
     args = parser.parse_args(argv)
     overrides = parse_overrides(args.overrides)
     _allow_extra_activations()
+    if args.cut_minority is not None and args.bench != "natural":
+        parser.error("--cut-minority applies to --bench natural only")
     if args.bench == "natural":
         run_natural_as(args.suffix, args, **overrides)
         return

@@ -40,7 +40,7 @@ def periodic_mlp(sigma: float):
 
 
 def main(argv=None) -> None:
-    parser = probe_parser(__doc__)
+    parser = probe_parser(__doc__, cut=True)
     parser.add_argument("--sigma", type=float, default=1.0)
     args = parser.parse_args(argv)
     run_natural(periodic_mlp(args.sigma), f"periodic{args.sigma:g}", args)

@@ -138,7 +138,7 @@ def _wrap_train():
 
 
 def main(argv=None) -> None:
-    parser = probe_parser(__doc__)
+    parser = probe_parser(__doc__, cut=True)
     parser.add_argument(
         "--mode", choices=("always", "auto", "alternate"), default="always"
     )

@@ -105,7 +105,7 @@ def _install(horizon: float) -> None:
 
 
 def main(argv=None) -> None:
-    parser = probe_parser(__doc__)
+    parser = probe_parser(__doc__, cut=True)
     parser.add_argument("--horizon", type=float, default=3.0)
     args = parser.parse_args(argv)
     _install(args.horizon)
