@@ -375,6 +375,14 @@ def _read(paths):
     rows = []
     for path in paths:
         rows += [json.loads(line) for line in Path(path).read_text().splitlines()]
+    cuts = {r.get("cut_minority") for r in rows}
+    if len(cuts) > 1:
+        # the same task names would stand for different training sets
+        raise SystemExit(
+            "the inputs mix --cut-minority runs "
+            f"({', '.join(sorted('none' if c is None else str(c) for c in cuts))}); "
+            "report each on its own"
+        )
     # the last record of a (task, method, seed) wins
     latest = {(r["task"], r["method"], r["seed"]): r for r in rows}
     return list(latest.values())
@@ -549,6 +557,7 @@ def _offsets_summary(tasks, methods, ok) -> list:
 def report(paths, command=None) -> str:
 
     rows = _read(paths)
+    cut = rows[0].get("cut_minority") if rows else None
     ok = [r for r in rows if "error" not in r]
     tasks = [t for t in TASKS if any(r["task"] == t for r in rows)]
     methods = list(dict.fromkeys(r["method"] for r in rows))
@@ -571,6 +580,12 @@ def report(paths, command=None) -> str:
         "its test rate.",
         "",
     ]
+    if cut is not None:
+        out += [
+            f"Minority cut: {cut} training rows of each task's rarest class "
+            "kept (`--cut-minority`), the test rows as drawn.",
+            "",
+        ]
     out += [f"- `{m}`: {PEER_SPECS[m]}" for m in methods if m in PEER_SPECS]
     if skscor_methods:
         out.append(

@@ -33,6 +33,25 @@ def test_natural_smoke(tmp_path):
     assert len(out.read_text().splitlines()) == len(rows)
 
 
+def test_natural_cut_minority_records_reports_and_resumes_apart(tmp_path):
+    from benchmarks import natural
+
+    out, md = tmp_path / "cut.jsonl", tmp_path / "cut.md"
+    argv = ["--smoke", "--tasks", "default", "--methods", "lr", "--out", str(out)]
+    natural.main([*argv, "--cut-minority", "5", "--report", str(md)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["cut_minority"] for r in rows] == [5]
+    assert rows[0]["n_train"] > 5 and rows[0]["imbalance_ratio"] > 20
+    assert "Minority cut: 5 training rows" in md.read_text()
+    # the uncut run is another run (not skipped as done), and the two do not
+    # mix in one report
+    natural.main(argv)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r.get("cut_minority") for r in rows] == [5, None]
+    with pytest.raises(SystemExit, match="mix --cut-minority"):
+        natural.main(["--report", str(md), "--inputs", str(out)])
+
+
 def test_natural_refuses_unknown_names(tmp_path):
     from benchmarks import natural
 

@@ -129,7 +129,6 @@ def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch):
     # run it, and refused where it would be ignored (the quality tasks)
     from benchmarks import natural
     from benchmarks.probes import params
-
     from skscor import _variants
 
     # the probe registers its variant: on a copy of the registry
