@@ -185,6 +185,12 @@ def split_task(name, seed, max_train=MAX_TRAIN, max_rows=None, cut_minority=None
     return X.iloc[tr], y[tr], X.iloc[te], y[te]
 
 
+def rarest_class(y) -> int:
+    """The label ``0..K-1`` with the fewest rows among those present in ``y``."""
+    counts = np.bincount(np.asarray(y))
+    return int(np.argmin(np.where(counts > 0, counts, np.inf)))
+
+
 def cut_rarest(y, m, seed):
     """Positions of ``y`` that keep every row but ``m`` of its rarest class.
 
@@ -192,8 +198,7 @@ def cut_rarest(y, m, seed):
     positions come back sorted.
     """
     y = np.asarray(y)
-    counts = np.bincount(y)
-    rare = int(np.argmin(np.where(counts > 0, counts, np.inf)))
+    rare = rarest_class(y)
     rows = np.flatnonzero(y == rare)
     if not 0 < m <= len(rows):
         raise ValueError(

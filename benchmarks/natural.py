@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from ._common import markdown_table, set_threads, source_version
-from ._natural import MAIN_TASKS, TASKS, describe, split_task
+from ._natural import MAIN_TASKS, TASKS, describe, rarest_class, split_task
 
 BASE_PEERS = ("lr", "hgb", "lgbm")
 # reported beside the base peers, each with its own win count: RealMLP-TD (the
@@ -255,8 +255,7 @@ def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
 
     X_tr, y_tr, X_te, y_te = split
     n_classes = int(max(y_tr.max(), y_te.max()) + 1)
-    counts = np.bincount(y_tr, minlength=n_classes)
-    rare = int(np.argmin(np.where(counts > 0, counts, np.inf)))
+    rare = rarest_class(y_tr)
     rec = {"task": task, "method": method, "seed": seed}
     rec.update(describe(X_tr, y_tr))
     rec["n_test"] = int(len(y_te))

@@ -124,7 +124,7 @@ def test_offset_criterion_weights_define_what_the_offsets_maximise():
     assert worst == pytest.approx(recall_score(y, pred, average=None).min())
 
 
-def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch):
+def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch, capsys):
     # --cut-minority is passed on to `benchmarks.natural` by the probes that
     # run it, and refused where it would be ignored (the quality tasks)
     from benchmarks import natural
@@ -142,3 +142,4 @@ def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch):
     assert "--cut-minority" not in seen[-1]
     with pytest.raises(SystemExit):
         params.main([*argv, "--bench", "defaults_study", "--cut-minority", "8"])
+    assert "--cut-minority applies to --bench natural only" in capsys.readouterr().err
