@@ -2,7 +2,7 @@
 
 import re
 
-BASE_PARAMS = """\
+_BASE_TEMPLATE = """\
 hidden_layer_sizes : array-like of int, default=(100,)
         Widths of the default MLP's hidden layers (ignored with ``module``).
     activation : {'relu', 'tanh', 'logistic', 'identity', 'gelu'}, default='relu'
@@ -24,8 +24,7 @@ hidden_layer_sizes : array-like of int, default=(100,)
     warmup_epochs : int, default=0
         Linear learning-rate warm-up over the first epochs (the LDAM-DRW and
         SAM recipes use 5); the stopping rule waits for it to end.
-    weight_decay : float, default=0.0
-        L2 penalty (decoupled for 'adamw').
+<weight_decay>
     momentum : float, default=0.9
         Momentum of 'sgd' (ignored by the other optimizers).
     batch_size : int or 'auto', default='auto'
@@ -218,6 +217,28 @@ hidden_layer_sizes : array-like of int, default=(100,)
         image-like columns, at about 1.6x the fit time. 'periodic' is not
         combinable with a custom ``module``."""
 
+
+_WEIGHT_DECAY_AUTO = """    weight_decay : float or 'auto', default='auto'
+        L2 penalty (decoupled for 'adamw'). 'auto' is 1e-2 where the rarest
+        class has 5 to 19 training rows (counted over ``partial_fit`` calls)
+        and 0 otherwise: with a handful of heavily weighted minority rows the
+        members otherwise fit them exactly, while with 20 rows or more decay
+        cost quality (benchmarks/README.md, "Stop 32"). ``weight_decay_``
+        holds the value used.
+"""
+_WEIGHT_DECAY_SCOR = """    weight_decay : float or 'auto', default=0.0
+        L2 penalty (decoupled for 'adamw'). None by default: the covariance
+        penalty already keeps the members from fitting a handful of minority
+        rows, and decay cost SCoR on every suite (benchmarks/README.md,
+        "Stop 31"). 'auto' is the other estimators' default: 1e-2 where the
+        rarest class has 5 to 19 training rows (counted over ``partial_fit``
+        calls), 0 otherwise. ``weight_decay_`` holds the value used.
+"""
+#: The base parameters of Focal, SAM and MR2, and SCoR's (its own
+#: weight_decay default).
+BASE_PARAMS = _BASE_TEMPLATE.replace("<weight_decay>\n", _WEIGHT_DECAY_AUTO)
+SCOR_BASE_PARAMS = _BASE_TEMPLATE.replace("<weight_decay>\n", _WEIGHT_DECAY_SCOR)
+
 ATTRIBUTES = """\
 classes_ : ndarray of shape (n_classes,)
         Class labels, sorted.
@@ -242,6 +263,9 @@ classes_ : ndarray of shape (n_classes,)
         Training samples per class (accumulated over ``partial_fit`` calls):
         the frequencies of ``class_weight='balanced'``, logit adjustment,
         LDAM/VS margins and DRW.
+    weight_decay_ : float
+        The L2 strength of the last call (``weight_decay``, or what 'auto'
+        resolved to on ``class_counts_``).
     class_weight_ : ndarray of shape (n_classes,)
         Per-class loss weights resolved by the last call from
         ``class_weight`` (or Focal's ``alpha``) and the class counts, scaled

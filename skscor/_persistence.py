@@ -105,6 +105,7 @@ def load_weights(est, f):
             )
         counts = np.asarray(payload["class_counts"])
         est.class_counts_ = counts
+        est.weight_decay_ = est._weight_decay()
         state = payload.get("preprocessor")
         est.preprocessor_ = None if state is None else TabularEncoder.from_state(state)
         width = (

@@ -83,9 +83,14 @@ class Variant:
 
 
 #: The training of 0.2's defaults: one network, no held-out split, the last
-#: epoch of the training-loss stopping rule.
+#: epoch of the training-loss stopping rule, no weight decay.
 SINGLE = MappingProxyType(
-    {"n_members": 1, "early_stopping": False, "learning_rate_init": 1e-3}
+    {
+        "n_members": 1,
+        "early_stopping": False,
+        "learning_rate_init": 1e-3,
+        "weight_decay": 0.0,
+    }
 )
 
 # fmt: off
@@ -113,7 +118,7 @@ VARIANTS: dict[str, Variant] = {
         "focal loss as 0.2 shipped it: one network, the last epoch of "
         "the training-loss stopping rule", "baseline"),
     "focal-paper": Variant(
-        FocalClassifier, {"gamma": 2.0, "class_weight": None},
+        FocalClassifier, {"gamma": 2.0, "class_weight": None, "weight_decay": 0.0},
         "focal loss as in its paper: gamma=2, no class weights (the paper's "
         "alpha=0.25 weighs the foreground of its binary sigmoid form; for two "
         "classes it is alpha=0.25 here)", "paper"),
@@ -231,9 +236,9 @@ VARIANTS: dict[str, Variant] = {
         "MR2 as 0.2 shipped it: one network, the last epoch of "
         "the training-loss stopping rule", "baseline"),
     "mr2-paper": Variant(
-        MR2Classifier, {"class_weight": None},
+        MR2Classifier, {"class_weight": None, "weight_decay": 0.0},
         "MR2 as in its paper: margins and representation term, no class "
-        "weights", "paper"),
+        "weights, no weight decay", "paper"),
 }
 # fmt: on
 

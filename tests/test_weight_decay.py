@@ -1,0 +1,155 @@
+"""weight_decay='auto': decay where the rarest class is a handful of rows.
+
+The default of Focal, SAM and MR2 (SCoR's is 0.0). Each test checks that the
+resolved strength reaches every member's optimizer and changes the trained
+networks, on a fit that stops early and on one that runs to ``max_iter``, and
+that incremental training follows the accumulated class counts.
+"""
+
+import io
+
+import numpy as np
+import pytest
+
+from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
+from skscor._base import auto_weight_decay
+from skscor._variants import VARIANTS
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore::skscor.exceptions.CollapseWarning"),
+]
+
+FAST = {"hidden_layer_sizes": (8,), "learning_rate_init": 1e-2, "n_members": 2}
+
+
+def _data(minority, majority=150, seed=0):
+    rng = np.random.default_rng(seed)
+    X = np.vstack(
+        [rng.normal(0, 1, (majority, 4)), rng.normal(1.5, 1, (minority, 4))]
+    ).astype(np.float32)
+    y = np.r_[np.zeros(majority, int), np.ones(minority, int)]
+    return X, y
+
+
+def _decays(clf):
+    """The weight decay of every member's optimizer (SAM: of its base)."""
+    out = set()
+    for net in clf.members_:
+        opt = getattr(net.optimizer_, "base_optimizer", net.optimizer_)
+        out |= {group["weight_decay"] for group in opt.param_groups}
+    return out
+
+
+@pytest.mark.parametrize(
+    "counts, expected",
+    [
+        ([100, 4], 0.0),
+        ([100, 5], 1e-2),
+        ([100, 19], 1e-2),
+        ([100, 20], 0.0),
+        ([300, 40, 12], 1e-2),
+        # a class without rows yet (partial_fit with classes) is not the rarest
+        ([0, 8, 200], 1e-2),
+        ([0, 30, 200], 0.0),
+    ],
+)
+def test_auto_rule(counts, expected):
+    assert auto_weight_decay(np.array(counts, dtype=float)) == expected
+
+
+@pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
+@pytest.mark.parametrize("max_iter", [200, 3])
+def test_auto_is_the_default_and_takes_effect(cls, max_iter):
+    # 200: the members stop early (the stopping rule); 3: they run to max_iter.
+    X, y = _data(minority=10)
+    params = {**FAST, "max_iter": max_iter, "random_state": 0}
+    auto = cls(**params).fit(X, y)
+    assert auto.weight_decay == "auto"
+    assert auto.weight_decay_ == 1e-2
+    assert _decays(auto) == {1e-2}
+    assert auto.n_iter_ < max_iter if max_iter == 200 else auto.n_iter_ == max_iter
+    assert auto.stop_reason_ == ("converged" if max_iter == 200 else "max_iter")
+    explicit = cls(weight_decay=1e-2, **params).fit(X, y)
+    none = cls(weight_decay=0.0, **params).fit(X, y)
+    np.testing.assert_allclose(auto.predict_proba(X), explicit.predict_proba(X))
+    assert not np.allclose(auto.predict_proba(X), none.predict_proba(X))
+
+
+@pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
+@pytest.mark.filterwarnings("ignore:The early-stopping validation split")
+def test_auto_is_off_outside_the_rule(cls):
+    for minority in (3, 30):
+        clf = cls(**FAST, max_iter=3, random_state=0).fit(*_data(minority))
+        assert clf.weight_decay_ == 0.0
+        assert _decays(clf) == {0.0}
+
+
+def test_scor_defaults_to_no_decay_and_accepts_auto():
+    X, y = _data(minority=10)
+    clf = SCoRClassifier(**FAST, max_iter=3, random_state=0).fit(X, y)
+    assert clf.weight_decay == 0.0 and clf.weight_decay_ == 0.0
+    assert _decays(clf) == {0.0}
+    clf.set_params(weight_decay="auto").fit(X, y)
+    assert clf.weight_decay_ == 1e-2 and _decays(clf) == {1e-2}
+
+
+def test_explicit_value_is_kept():
+    X, y = _data(minority=10)
+    clf = FocalClassifier(weight_decay=1e-3, **FAST, max_iter=3, random_state=0)
+    clf.fit(X, y)
+    assert clf.weight_decay_ == 1e-3 and _decays(clf) == {1e-3}
+
+
+def test_partial_fit_follows_the_accumulated_counts():
+    # 3 minority rows: no decay; 3 + 5 = 8: decay; 8 + 15 = 23: none again.
+    clf = SAMClassifier(hidden_layer_sizes=(8,), random_state=0)
+    seen = []
+    for minority in (3, 5, 15):
+        clf.partial_fit(*_data(minority, majority=100, seed=minority), classes=[0, 1])
+        seen.append((clf.weight_decay_, _decays(clf)))
+    assert seen == [(0.0, {0.0}), (1e-2, {1e-2}), (0.0, {0.0})]
+    np.testing.assert_array_equal(clf.class_counts_, [300, 23])
+
+
+def test_partial_fit_before_the_minority_arrives():
+    # The first call has no minority row: the rarest class with rows rules.
+    clf = FocalClassifier(hidden_layer_sizes=(8,), random_state=0)
+    X, y = _data(minority=0, majority=12)
+    X2, y2 = _data(minority=6, majority=100)
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.weight_decay_ == 1e-2  # 12 rows of class 0, none of class 1
+    clf.partial_fit(X2, y2)
+    assert clf.weight_decay_ == 1e-2 and _decays(clf) == {1e-2}
+    np.testing.assert_array_equal(clf.class_counts_, [112, 6])
+
+
+def test_warm_start_resolves_on_the_new_counts():
+    clf = MR2Classifier(**FAST, max_iter=3, random_state=0, warm_start=True)
+    clf.fit(*_data(minority=10))
+    assert _decays(clf) == {1e-2}
+    clf.fit(*_data(minority=40, seed=1))
+    assert clf.weight_decay_ == 0.0 and _decays(clf) == {0.0}
+
+
+def test_load_weights_resolves_it():
+    X, y = _data(minority=10)
+    clf = FocalClassifier(**FAST, max_iter=3, random_state=0).fit(X, y)
+    buf = io.BytesIO()
+    clf.save_weights(buf)
+    buf.seek(0)
+    other = FocalClassifier(**FAST, max_iter=3).load_weights(buf)
+    assert other.weight_decay_ == 1e-2
+    np.testing.assert_allclose(other.predict_proba(X), clf.predict_proba(X))
+
+
+def test_invalid_value_is_refused():
+    with pytest.raises(ValueError, match="weight_decay"):
+        FocalClassifier(weight_decay="strong").fit(*_data(minority=10))
+
+
+@pytest.mark.parametrize(
+    "name", ["focal+single", "focal-paper", "sam+single", "mr2+single", "mr2-paper"]
+)
+def test_the_old_and_paper_recipes_keep_no_decay(name):
+    assert VARIANTS[name].params["weight_decay"] == 0.0
