@@ -220,18 +220,18 @@ hidden_layer_sizes : array-like of int, default=(100,)
 
 _WEIGHT_DECAY_AUTO = """    weight_decay : float or 'auto', default='auto'
         L2 penalty (decoupled for 'adamw'). 'auto' is 1e-2 where the rarest
-        class has 5 to 19 training rows (counted over ``partial_fit`` calls)
-        and 0 otherwise: with a handful of heavily weighted minority rows the
-        members otherwise fit them exactly, while with 20 rows or more decay
-        cost quality (benchmarks/README.md, "Stop 32"). ``weight_decay_``
-        holds the value used.
+        class has 5 to 49 training rows (counted over ``partial_fit`` calls)
+        and 0 otherwise: with a few dozen heavily weighted minority rows the
+        members otherwise fit them exactly, while from 50 rows on decay cost
+        quality and fit time (benchmarks/README.md, "Stop 32").
+        ``weight_decay_`` holds the value used.
 """
 _WEIGHT_DECAY_SCOR = """    weight_decay : float or 'auto', default=0.0
         L2 penalty (decoupled for 'adamw'). None by default: the covariance
         penalty already keeps the members from fitting a handful of minority
         rows, and decay cost SCoR on every suite (benchmarks/README.md,
         "Stop 31"). 'auto' is the other estimators' default: 1e-2 where the
-        rarest class has 5 to 19 training rows (counted over ``partial_fit``
+        rarest class has 5 to 49 training rows (counted over ``partial_fit``
         calls), 0 otherwise. ``weight_decay_`` holds the value used.
 """
 #: The base parameters of Focal, SAM and MR2, and SCoR's (its own

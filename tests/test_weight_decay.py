@@ -46,12 +46,13 @@ def _decays(clf):
     [
         ([100, 4], 0.0),
         ([100, 5], 1e-2),
-        ([100, 19], 1e-2),
-        ([100, 20], 0.0),
-        ([300, 40, 12], 1e-2),
+        ([100, 49], 1e-2),
+        ([100, 50], 0.0),
+        ([300, 80, 12], 1e-2),
+        ([300, 80, 60], 0.0),
         # a class without rows yet (partial_fit with classes) is not the rarest
         ([0, 8, 200], 1e-2),
-        ([0, 30, 200], 0.0),
+        ([0, 60, 200], 0.0),
     ],
 )
 def test_auto_rule(counts, expected):
@@ -79,7 +80,7 @@ def test_auto_is_the_default_and_takes_effect(cls, max_iter):
 @pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
 @pytest.mark.filterwarnings("ignore:The early-stopping validation split")
 def test_auto_is_off_outside_the_rule(cls):
-    for minority in (3, 30):
+    for minority in (3, 60):
         clf = cls(**FAST, max_iter=3, random_state=0).fit(*_data(minority))
         assert clf.weight_decay_ == 0.0
         assert _decays(clf) == {0.0}
@@ -102,14 +103,14 @@ def test_explicit_value_is_kept():
 
 
 def test_partial_fit_follows_the_accumulated_counts():
-    # 3 minority rows: no decay; 3 + 5 = 8: decay; 8 + 15 = 23: none again.
+    # 3 minority rows: no decay; 3 + 5 = 8: decay; 8 + 45 = 53: none again.
     clf = SAMClassifier(hidden_layer_sizes=(8,), random_state=0)
     seen = []
-    for minority in (3, 5, 15):
+    for minority in (3, 5, 45):
         clf.partial_fit(*_data(minority, majority=100, seed=minority), classes=[0, 1])
         seen.append((clf.weight_decay_, _decays(clf)))
     assert seen == [(0.0, {0.0}), (1e-2, {1e-2}), (0.0, {0.0})]
-    np.testing.assert_array_equal(clf.class_counts_, [300, 23])
+    np.testing.assert_array_equal(clf.class_counts_, [300, 53])
 
 
 def test_partial_fit_before_the_minority_arrives():
@@ -128,7 +129,7 @@ def test_warm_start_resolves_on_the_new_counts():
     clf = MR2Classifier(**FAST, max_iter=3, random_state=0, warm_start=True)
     clf.fit(*_data(minority=10))
     assert _decays(clf) == {1e-2}
-    clf.fit(*_data(minority=40, seed=1))
+    clf.fit(*_data(minority=60, seed=1))
     assert clf.weight_decay_ == 0.0 and _decays(clf) == {0.0}
 
 
