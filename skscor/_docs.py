@@ -220,10 +220,11 @@ hidden_layer_sizes : array-like of int, default=(100,)
 
 _WEIGHT_DECAY_AUTO = """    weight_decay : float or 'auto', default='auto'
         L2 penalty (decoupled for 'adamw'). 'auto' is 1e-2 where the rarest
-        class has 5 to 49 training rows (counted over ``partial_fit`` calls)
-        and 0 otherwise: with a few dozen heavily weighted minority rows the
-        members otherwise fit them exactly, while from 50 rows on decay cost
-        quality and fit time (benchmarks/README.md, "Stop 32").
+        class has 5 to 49 training rows (counted over ``partial_fit`` calls),
+        3e-2 there when the largest class has at least 150 times the rarest's
+        rows, and 0 otherwise: with a few dozen heavily weighted minority rows
+        the members otherwise fit them exactly, while from 50 rows on decay
+        cost quality and fit time (benchmarks/README.md, "Stop 32").
         ``weight_decay_`` holds the value used.
 """
 _WEIGHT_DECAY_SCOR = """    weight_decay : float or 'auto', default=0.0
@@ -232,7 +233,8 @@ _WEIGHT_DECAY_SCOR = """    weight_decay : float or 'auto', default=0.0
         rows, and decay cost SCoR on every suite (benchmarks/README.md,
         "Stop 31"). 'auto' is the other estimators' default: 1e-2 where the
         rarest class has 5 to 49 training rows (counted over ``partial_fit``
-        calls), 0 otherwise. ``weight_decay_`` holds the value used.
+        calls), 3e-2 there at an imbalance ratio of 150 or more, 0 otherwise.
+        ``weight_decay_`` holds the value used.
 """
 #: The base parameters of Focal, SAM and MR2, and SCoR's (its own
 #: weight_decay default).

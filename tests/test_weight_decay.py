@@ -50,6 +50,12 @@ def _decays(clf):
         ([100, 50], 0.0),
         ([300, 80, 12], 1e-2),
         ([300, 80, 60], 0.0),
+        # the stronger decay from an imbalance ratio of 150 on
+        ([1490, 10], 1e-2),
+        ([1500, 10], 3e-2),
+        ([9000, 300, 49], 3e-2),
+        ([9000, 300, 50], 0.0),
+        ([0, 8, 1200], 3e-2),
         # a class without rows yet (partial_fit with classes) is not the rarest
         ([0, 8, 200], 1e-2),
         ([0, 60, 200], 0.0),
@@ -84,6 +90,17 @@ def test_auto_is_off_outside_the_rule(cls):
         clf = cls(**FAST, max_iter=3, random_state=0).fit(*_data(minority))
         assert clf.weight_decay_ == 0.0
         assert _decays(clf) == {0.0}
+
+
+@pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
+def test_auto_is_stronger_at_an_extreme_ratio(cls):
+    # 8 minority rows among 1,600: ratio 200, the stronger decay
+    X, y = _data(minority=8, majority=1600)
+    params = {**FAST, "max_iter": 3, "random_state": 0}
+    auto = cls(**params).fit(X, y)
+    assert auto.weight_decay_ == 3e-2 and _decays(auto) == {3e-2}
+    explicit = cls(weight_decay=3e-2, **params).fit(X, y)
+    np.testing.assert_allclose(auto.predict_proba(X), explicit.predict_proba(X))
 
 
 def test_scor_defaults_to_no_decay_and_accepts_auto():
