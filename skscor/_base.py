@@ -45,16 +45,8 @@ def extends_base_signature(init):
     """
     own = list(inspect.signature(init).parameters.values())[:-1]
     base = list(inspect.signature(_BaseNetClassifier.__init__).parameters.values())
-    # A base parameter the subclass names itself (a different default, e.g.
-    # SCoR's weight_decay) is listed once, as the subclass's.
-    names = {p.name for p in own}
     init.__signature__ = inspect.Signature(
-        own
-        + [
-            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-            for p in base[1:]
-            if p.name not in names
-        ]
+        own + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in base[1:]]
     )
     return init
 
@@ -62,21 +54,25 @@ def extends_base_signature(init):
 #: ``weight_decay='auto'``: the L2 strength where the rarest class has between
 #: ``_AUTO_DECAY_ROWS`` training rows (bounds included), and the stronger one
 #: there when the largest class has ``_AUTO_DECAY_STRONG_RATIO`` times the
-#: rarest's rows or more. Measured on natural tasks with the minority cut to
-#: 8 and 20 rows, on 32 KEEL sets and 6 natural sets no suite used, and on the
-#: generated ratio-4,500 tasks (benchmarks/README.md, "Stop 31" and "Stop
-#: 32"): with a few dozen heavily weighted minority rows the members otherwise
-#: fit them exactly, the more so the heavier their weights; from 50 rows on
-#: decay cost quality and fit time, on classes of one to four rows it cost the
-#: worst class, and below a ratio of about 100 the stronger decay cost.
+#: rarest's rows or more (an estimator's ``_auto_decay_levels``; SCoR's
+#: penalty does the first level's work, so its first level is 0). Measured on
+#: natural tasks with the minority cut to 8 and 20 rows, on 32 KEEL sets and
+#: 6 natural sets no suite used, and on the generated ratio-4,500 tasks
+#: (benchmarks/README.md, "Stop 31" and "Stop 32"): with a few dozen heavily
+#: weighted minority rows the members otherwise fit them exactly, the more so
+#: the heavier their weights; from 50 rows on decay cost quality and fit
+#: time, on classes of one to four rows it cost the worst class, and below a
+#: ratio of about 100 the stronger decay cost.
 _AUTO_DECAY = 1e-2
 _AUTO_DECAY_STRONG = 3e-2
 _AUTO_DECAY_ROWS = (5, 49)
 _AUTO_DECAY_STRONG_RATIO = 150
 
 
-def auto_weight_decay(class_counts) -> float:
-    """The strength ``weight_decay='auto'`` resolves to for these class counts."""
+def auto_weight_decay(class_counts, levels=(_AUTO_DECAY, _AUTO_DECAY_STRONG)) -> float:
+    """The strength ``weight_decay='auto'`` resolves to for these class counts:
+    ``levels[0]`` where the rarest class has a few dozen rows, ``levels[1]``
+    there at an extreme imbalance ratio, 0 otherwise."""
     # The rarest class trained on: a class not seen yet (partial_fit with
     # ``classes``) has no rows to memorise.
     counts = np.asarray(class_counts, dtype=float)
@@ -85,9 +81,7 @@ def auto_weight_decay(class_counts) -> float:
     low, high = _AUTO_DECAY_ROWS
     if not low <= rarest <= high:
         return 0.0
-    if present.max() >= _AUTO_DECAY_STRONG_RATIO * rarest:
-        return _AUTO_DECAY_STRONG
-    return _AUTO_DECAY
+    return levels[int(present.max() >= _AUTO_DECAY_STRONG_RATIO * rarest)]
 
 
 def _check_numeric_frame(X):
@@ -169,6 +163,8 @@ class _BaseNetClassifier(
         "numeric_embedding": [StrOptions({"periodic", "auto"}), None],
     }
 
+    # weight_decay='auto''s two strengths (see auto_weight_decay).
+    _auto_decay_levels = (_AUTO_DECAY, _AUTO_DECAY_STRONG)
     # Output layer of the default MLP; LDAM needs a cosine head.
     _head = "linear"
     _net_class = _SkNet
@@ -314,7 +310,7 @@ class _BaseNetClassifier(
     def _weight_decay(self) -> float:
         """``weight_decay`` resolved on the class counts seen so far."""
         if self.weight_decay == "auto":
-            return auto_weight_decay(self.class_counts_)
+            return auto_weight_decay(self.class_counts_, self._auto_decay_levels)
         return float(self.weight_decay)
 
     def _plan_options(self) -> dict:

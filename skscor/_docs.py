@@ -227,17 +227,18 @@ _WEIGHT_DECAY_AUTO = """    weight_decay : float or 'auto', default='auto'
         cost quality and fit time (benchmarks/README.md, "Stop 32").
         ``weight_decay_`` holds the value used.
 """
-_WEIGHT_DECAY_SCOR = """    weight_decay : float or 'auto', default=0.0
-        L2 penalty (decoupled for 'adamw'). None by default: the covariance
-        penalty already keeps the members from fitting a handful of minority
-        rows, and decay cost SCoR on every suite (benchmarks/README.md,
-        "Stop 31"). 'auto' is the other estimators' default: 1e-2 where the
-        rarest class has 5 to 49 training rows (counted over ``partial_fit``
-        calls), 3e-2 there at an imbalance ratio of 150 or more, 0 otherwise.
+_WEIGHT_DECAY_SCOR = """    weight_decay : float or 'auto', default='auto'
+        L2 penalty (decoupled for 'adamw'). 'auto' is 3e-2 where the rarest
+        class has 5 to 49 training rows (counted over ``partial_fit`` calls)
+        and the largest class at least 150 times as many, and 0 otherwise:
+        at milder imbalance the covariance penalty keeps the members from
+        fitting a handful of minority rows and decay cost SCoR, while at
+        imbalance ratios in the hundreds it gained (benchmarks/README.md,
+        "Stop 32"). Focal, SAM and MR2 also decay by 1e-2 below that ratio.
         ``weight_decay_`` holds the value used.
 """
-#: The base parameters of Focal, SAM and MR2, and SCoR's (its own
-#: weight_decay default).
+#: The base parameters of Focal, SAM and MR2, and SCoR's (its 'auto' decays
+#: at extreme ratios only).
 BASE_PARAMS = _BASE_TEMPLATE.replace("<weight_decay>\n", _WEIGHT_DECAY_AUTO)
 SCOR_BASE_PARAMS = _BASE_TEMPLATE.replace("<weight_decay>\n", _WEIGHT_DECAY_SCOR)
 

@@ -98,13 +98,15 @@ VARIANTS: dict[str, Variant] = {
     # class_weight spelled out where the name says which weighting ('ce' is
     # unweighted whatever the estimators' default)
     "ce": Variant(
-        SCoRClassifier, {"alpha": 0.0, "class_weight": None},
+        SCoRClassifier, {"alpha": 0.0, "class_weight": None, "weight_decay": 0.0},
         "plain cross-entropy: no penalty, unweighted", "baseline"),
     "ce+ls": Variant(
-        SCoRClassifier, {"alpha": 0.0, "class_weight": None, "label_smoothing": 0.1},
+        SCoRClassifier,
+        {"alpha": 0.0, "class_weight": None, "label_smoothing": 0.1,
+         "weight_decay": 0.0},
         "unweighted cross-entropy with label smoothing 0.1", "baseline"),
     "ce+balanced": Variant(
-        SCoRClassifier, {"alpha": 0.0, "class_weight": "balanced"},
+        SCoRClassifier, {"alpha": 0.0, "class_weight": "balanced", "weight_decay": 0.0},
         "cross-entropy with static class weights n / (K n_c), no penalty",
         "baseline"),
     "focal": Variant(
@@ -126,7 +128,7 @@ VARIANTS: dict[str, Variant] = {
         SCoRClassifier, {},
         "SCoR at its defaults", "recommended"),
     "scor-paper": Variant(
-        SCoRClassifier, {"alpha": 1e-4, "class_weight": None},
+        SCoRClassifier, {"alpha": 1e-4, "class_weight": None, "weight_decay": 0.0},
         "SCoR as in its paper: unweighted cross-entropy plus the penalty at "
         "alpha=1e-4", "paper"),
     "scor+la": Variant(

@@ -103,13 +103,26 @@ def test_auto_is_stronger_at_an_extreme_ratio(cls):
     np.testing.assert_allclose(auto.predict_proba(X), explicit.predict_proba(X))
 
 
-def test_scor_defaults_to_no_decay_and_accepts_auto():
-    X, y = _data(minority=10)
-    clf = SCoRClassifier(**FAST, max_iter=3, random_state=0).fit(X, y)
-    assert clf.weight_decay == 0.0 and clf.weight_decay_ == 0.0
+def test_scor_decays_at_extreme_ratios_only():
+    # SCoR's 'auto' has no first level: none at ratio 15, 3e-2 at ratio 200
+    params = {**FAST, "max_iter": 3, "random_state": 0}
+    clf = SCoRClassifier(**params).fit(*_data(minority=10))
+    assert clf.weight_decay == "auto" and clf.weight_decay_ == 0.0
     assert _decays(clf) == {0.0}
-    clf.set_params(weight_decay="auto").fit(X, y)
-    assert clf.weight_decay_ == 1e-2 and _decays(clf) == {1e-2}
+    X, y = _data(minority=8, majority=1600)
+    clf.fit(X, y)
+    assert clf.weight_decay_ == 3e-2 and _decays(clf) == {3e-2}
+    explicit = SCoRClassifier(weight_decay=3e-2, **params).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), explicit.predict_proba(X))
+    none = SCoRClassifier(weight_decay=0.0, **params).fit(X, y)
+    assert not np.allclose(clf.predict_proba(X), none.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "counts, expected", [([150, 10], 0.0), ([1600, 10], 3e-2), ([1600, 4], 0.0)]
+)
+def test_scor_levels(counts, expected):
+    assert auto_weight_decay(counts, SCoRClassifier._auto_decay_levels) == expected
 
 
 def test_explicit_value_is_kept():
@@ -167,7 +180,19 @@ def test_invalid_value_is_refused():
 
 
 @pytest.mark.parametrize(
-    "name", ["focal+single", "focal-paper", "sam+single", "mr2+single", "mr2-paper"]
+    "name",
+    [
+        "focal+single",
+        "focal-paper",
+        "sam+single",
+        "mr2+single",
+        "mr2-paper",
+        "scor+single",
+        "scor-paper",
+        "ce",
+        "ce+ls",
+        "ce+balanced",
+    ],
 )
 def test_the_old_and_paper_recipes_keep_no_decay(name):
     assert VARIANTS[name].params["weight_decay"] == 0.0
