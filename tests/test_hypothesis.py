@@ -39,7 +39,7 @@ def estimators(draw):
         "optimizer": draw(st.sampled_from(["adam", "adamw", "sgd"])),
         "activation": draw(st.sampled_from(["relu", "tanh", "logistic", "gelu"])),
         "dropout": draw(st.sampled_from([0.0, 0.3])),
-        "weight_decay": draw(st.sampled_from([0.0, 1e-3])),
+        "weight_decay": draw(st.sampled_from([0.0, 1e-3, "auto"])),
         "shuffle": draw(st.booleans()),
         "class_weight": draw(st.sampled_from([None, "balanced"])),
         "early_stopping": draw(st.booleans()),
