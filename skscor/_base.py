@@ -117,8 +117,9 @@ class _BaseNetClassifier(
 
     Subclasses add their hyperparameters (``__init__`` decorated with
     :func:`extends_base_signature`) and implement ``_make_loss(class_counts)``;
-    they may override ``_head``, ``_net_class``, ``_check_rules``,
-    ``_class_weight_request``, ``_optimizer_spec`` and ``_plan_options``.
+    they may override ``_head``, ``_net_class``, ``_auto_decay_levels``,
+    ``_check_rules``, ``_class_weight_request``, ``_optimizer_spec`` and
+    ``_plan_options``.
     """
 
     _parameter_constraints: dict = {
