@@ -310,9 +310,27 @@ class _BaseNetClassifier(
 
     def _weight_decay(self) -> float:
         """``weight_decay`` resolved on the class counts seen so far."""
-        if self.weight_decay == "auto":
-            return auto_weight_decay(self.class_counts_, self._auto_decay_levels)
-        return float(self.weight_decay)
+        if self.weight_decay != "auto":
+            return float(self.weight_decay)
+        if not self._rarest_upweighted():
+            # The rule is for heavily weighted minority rows: unweighted
+            # training (plain, or with logit adjustment) lost with decay at
+            # the cut minority (benchmarks/README.md, "Stop 32").
+            return 0.0
+        return auto_weight_decay(self.class_counts_, self._auto_decay_levels)
+
+    def _rarest_upweighted(self) -> bool:
+        """Whether the class weights (DRW: its final phase's) weigh a row of
+        the rarest class above a row of the largest."""
+        weight, final, deferred = self._class_weight_request(self.class_counts_)
+        weight = final if deferred else weight
+        if weight is None:
+            return False
+        counts = np.asarray(self.class_counts_, dtype=float)
+        present = np.flatnonzero(counts > 0)
+        rarest = present[np.argmin(counts[present])]
+        largest = present[np.argmax(counts[present])]
+        return bool(weight[rarest] > weight[largest])
 
     def _plan_options(self) -> dict:
         """Method schedules for :class:`TrainingPlan` (SAM: rho and DRW)."""

@@ -220,17 +220,21 @@ hidden_layer_sizes : array-like of int, default=(100,)
 
 _WEIGHT_DECAY_AUTO = """    weight_decay : float or 'auto', default='auto'
         L2 penalty (decoupled for 'adamw'). 'auto' is 1e-2 where the rarest
-        class has 5 to 49 training rows (counted over ``partial_fit`` calls),
-        3e-2 there when the largest class has at least 150 times the rarest's
-        rows, and 0 otherwise: with a few dozen heavily weighted minority rows
-        the members otherwise fit them exactly, while from 50 rows on decay
-        cost quality and fit time (benchmarks/README.md, "Stop 32").
+        class has 5 to 49 training rows (counted over ``partial_fit`` calls)
+        and the class weights weigh its rows above the largest class's (as
+        'balanced' does), 3e-2 there when the largest class has at least 150
+        times the rarest's rows, and 0 otherwise: with a few dozen heavily
+        weighted minority rows the members otherwise fit them exactly, while
+        from 50 rows on, and in unweighted training, decay cost quality
+        (benchmarks/README.md, "Stop 32").
         ``weight_decay_`` holds the value used.
 """
 _WEIGHT_DECAY_SCOR = """    weight_decay : float or 'auto', default='auto'
         L2 penalty (decoupled for 'adamw'). 'auto' is 3e-2 where the rarest
-        class has 5 to 49 training rows (counted over ``partial_fit`` calls)
-        and the largest class at least 150 times as many, and 0 otherwise:
+        class has 5 to 49 training rows (counted over ``partial_fit`` calls),
+        the largest class at least 150 times as many and the class weights
+        weigh the rarest class's rows above the largest's (as 'balanced'
+        does), and 0 otherwise:
         at milder imbalance the covariance penalty keeps the members from
         fitting a handful of minority rows and decay cost SCoR, while at
         imbalance ratios in the hundreds it gained (benchmarks/README.md,

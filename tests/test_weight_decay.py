@@ -125,6 +125,37 @@ def test_scor_levels(counts, expected):
     assert auto_weight_decay(counts, SCoRClassifier._auto_decay_levels) == expected
 
 
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        ({"class_weight": None}, 0.0),
+        ({"class_weight": None, "logit_adjustment": "loss"}, 0.0),
+        ({"class_weight": {0: 1.0, 1: 1.0}}, 0.0),
+        ({"class_weight": {0: 1.0, 1: 5.0}}, 1e-2),
+        ({"class_weight": {0: 5.0, 1: 1.0}}, 0.0),
+    ],
+)
+def test_auto_only_where_the_rarest_class_is_upweighted(params, expected):
+    # the rule is for heavily weighted minority rows; unweighted training with
+    # logit adjustment lost with decay (benchmarks/README.md, "Stop 32")
+    clf = MR2Classifier(**FAST, **params, max_iter=2, random_state=0)
+    clf.fit(*_data(minority=10))
+    assert clf.weight_decay_ == expected and _decays(clf) == {expected}
+
+
+def test_auto_follows_focal_alpha_and_sam_drw():
+    X, y = _data(minority=10)
+    fit = {**FAST, "max_iter": 2, "random_state": 0}
+    focal = FocalClassifier(alpha=0.9, class_weight=None, **fit).fit(X, y)
+    assert focal.weight_decay_ == 1e-2
+    focal = FocalClassifier(alpha=0.1, class_weight=None, **fit).fit(X, y)
+    assert focal.weight_decay_ == 0.0
+    # DRW: unweighted at first, balanced in the final phase; the rule reads
+    # the final phase
+    sam = SAMClassifier(reweighting="drw", **fit).fit(X, y)
+    assert sam.weight_decay_ == 1e-2
+
+
 def test_explicit_value_is_kept():
     X, y = _data(minority=10)
     clf = FocalClassifier(weight_decay=1e-3, **FAST, max_iter=3, random_state=0)
@@ -144,12 +175,14 @@ def test_partial_fit_follows_the_accumulated_counts():
 
 
 def test_partial_fit_before_the_minority_arrives():
-    # The first call has no minority row: the rarest class with rows rules.
+    # The first call has one class only: nothing is up-weighted, no decay;
+    # the second brings 6 minority rows (the class without rows before is not
+    # the rarest then).
     clf = FocalClassifier(hidden_layer_sizes=(8,), random_state=0)
     X, y = _data(minority=0, majority=12)
     X2, y2 = _data(minority=6, majority=100)
     clf.partial_fit(X, y, classes=[0, 1])
-    assert clf.weight_decay_ == 1e-2  # 12 rows of class 0, none of class 1
+    assert clf.weight_decay_ == 0.0 and _decays(clf) == {0.0}
     clf.partial_fit(X2, y2)
     assert clf.weight_decay_ == 1e-2 and _decays(clf) == {1e-2}
     np.testing.assert_array_equal(clf.class_counts_, [112, 6])
