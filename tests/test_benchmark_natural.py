@@ -52,6 +52,23 @@ def test_natural_cut_minority_records_reports_and_resumes_apart(tmp_path):
         natural.main(["--report", str(md), "--inputs", str(out)])
 
 
+def test_natural_cut_tasks_load_and_cut(tmp_path):
+    # the validation sets of the small-minority rules: every spec loads, is
+    # binary, and keeps M rows of its rarest class under --cut-minority
+    from benchmarks import _natural, natural
+
+    out = tmp_path / "cut.jsonl"
+    natural.main(["--smoke", "--tasks", "cut", "--methods", "lr",
+                  "--cut-minority", "8", "--out", str(out)])  # fmt: skip
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["task"] for r in rows] == list(_natural.CUT_TASKS)
+    for r in rows:
+        assert "error" not in r, r["error"]
+        assert r["n_classes"] == 2 and r["cut_minority"] == 8
+        assert r["imbalance_ratio"] == pytest.approx((r["n_train"] - 8) / 8)
+    assert not set(_natural.CUT_TASKS) & set(_natural.TASKS)
+
+
 def test_natural_refuses_unknown_names(tmp_path):
     from benchmarks import natural
 
