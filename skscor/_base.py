@@ -69,19 +69,32 @@ _AUTO_DECAY_ROWS = (5, 49)
 _AUTO_DECAY_STRONG_RATIO = 150
 
 
-def auto_weight_decay(class_counts, levels=(_AUTO_DECAY, _AUTO_DECAY_STRONG)) -> float:
-    """The strength ``weight_decay='auto'`` resolves to for these class counts:
-    ``levels[0]`` where the rarest class has a few dozen rows, ``levels[1]``
-    there at an extreme imbalance ratio, 0 otherwise."""
+def auto_weight_decay(
+    class_counts, class_weight, levels=(_AUTO_DECAY, _AUTO_DECAY_STRONG)
+) -> float:
+    """The strength ``weight_decay='auto'`` resolves to.
+
+    ``class_weight`` holds the per-class loss weights the fit trains with
+    (DRW: its final phase's), or is None for unweighted training. The result
+    is ``levels[0]`` where the rarest class has a few dozen rows and its rows
+    weigh more than the largest class's, ``levels[1]`` there at an extreme
+    imbalance ratio, and 0 otherwise: the rule is for heavily weighted
+    minority rows (unweighted training lost with decay).
+    """
     # The rarest class trained on: a class not seen yet (partial_fit with
     # ``classes``) has no rows to memorise.
     counts = np.asarray(class_counts, dtype=float)
-    present = counts[counts > 0]
-    rarest = float(present.min())
+    present = np.flatnonzero(counts > 0)
+    rarest = present[np.argmin(counts[present])]
+    largest = present[np.argmax(counts[present])]
     low, high = _AUTO_DECAY_ROWS
-    if not low <= rarest <= high:
+    if (
+        class_weight is None
+        or not class_weight[rarest] > class_weight[largest]
+        or not low <= counts[rarest] <= high
+    ):
         return 0.0
-    return levels[int(present.max() >= _AUTO_DECAY_STRONG_RATIO * rarest)]
+    return levels[int(counts[largest] >= _AUTO_DECAY_STRONG_RATIO * counts[rarest])]
 
 
 def _check_numeric_frame(X):
@@ -300,7 +313,8 @@ class _BaseNetClassifier(
 
     def _optimizer_spec(self):
         """The optimizer class and its keyword arguments (``lr`` aside)."""
-        kwargs = {"weight_decay": self._weight_decay()}
+        # resolved once per call, with the class counts (_fit, load_weights)
+        kwargs = {"weight_decay": self.weight_decay_}
         if self.optimizer == "sgd":
             kwargs["momentum"] = self.momentum
         elif self.optimizer in ("adam", "adamw"):
@@ -309,28 +323,14 @@ class _BaseNetClassifier(
         return _OPTIMIZERS[self.optimizer], kwargs
 
     def _weight_decay(self) -> float:
-        """``weight_decay`` resolved on the class counts seen so far."""
+        """``weight_decay`` resolved on the class counts seen so far and the
+        class weights they give (``weight_decay_``)."""
         if self.weight_decay != "auto":
             return float(self.weight_decay)
-        if not self._rarest_upweighted():
-            # The rule is for heavily weighted minority rows: unweighted
-            # training (plain, or with logit adjustment) lost with decay at
-            # the cut minority (benchmarks/README.md, "Stop 32").
-            return 0.0
-        return auto_weight_decay(self.class_counts_, self._auto_decay_levels)
-
-    def _rarest_upweighted(self) -> bool:
-        """Whether the class weights (DRW: its final phase's) weigh a row of
-        the rarest class above a row of the largest."""
         weight, final, deferred = self._class_weight_request(self.class_counts_)
-        weight = final if deferred else weight
-        if weight is None:
-            return False
-        counts = np.asarray(self.class_counts_, dtype=float)
-        present = np.flatnonzero(counts > 0)
-        rarest = present[np.argmin(counts[present])]
-        largest = present[np.argmax(counts[present])]
-        return bool(weight[rarest] > weight[largest])
+        return auto_weight_decay(
+            self.class_counts_, final if deferred else weight, self._auto_decay_levels
+        )
 
     def _plan_options(self) -> dict:
         """Method schedules for :class:`TrainingPlan` (SAM: rho and DRW)."""

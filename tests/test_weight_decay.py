@@ -13,6 +13,7 @@ import pytest
 
 from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
 from skscor._base import auto_weight_decay
+from skscor._encoding import class_weight_vector
 from skscor._variants import VARIANTS
 
 pytestmark = [
@@ -30,6 +31,11 @@ def _data(minority, majority=150, seed=0):
     ).astype(np.float32)
     y = np.r_[np.zeros(majority, int), np.ones(minority, int)]
     return X, y
+
+
+def _balanced(counts):
+    """class_weight='balanced''s per-class weights for these counts."""
+    return class_weight_vector(np.arange(len(counts)), "balanced", counts)
 
 
 def _decays(clf):
@@ -62,7 +68,10 @@ def _decays(clf):
     ],
 )
 def test_auto_rule(counts, expected):
-    assert auto_weight_decay(np.array(counts, dtype=float)) == expected
+    counts = np.array(counts, dtype=float)
+    assert auto_weight_decay(counts, _balanced(counts)) == expected
+    # unweighted training: never
+    assert auto_weight_decay(counts, None) == 0.0
 
 
 @pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
@@ -122,7 +131,9 @@ def test_scor_decays_at_extreme_ratios_only():
     "counts, expected", [([150, 10], 0.0), ([1600, 10], 3e-2), ([1600, 4], 0.0)]
 )
 def test_scor_levels(counts, expected):
-    assert auto_weight_decay(counts, SCoRClassifier._auto_decay_levels) == expected
+    counts = np.array(counts, dtype=float)
+    levels = SCoRClassifier._auto_decay_levels
+    assert auto_weight_decay(counts, _balanced(counts), levels) == expected
 
 
 @pytest.mark.parametrize(
