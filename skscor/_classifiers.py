@@ -9,7 +9,12 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from . import _docs
-from ._base import _AUTO_DECAY_STRONG, _BaseNetClassifier, extends_base_signature
+from ._base import (
+    _AUTO_DECAY_STRONG,
+    _AUTO_DECAY_STRONGEST,
+    _BaseNetClassifier,
+    extends_base_signature,
+)
 from ._net import _SAMNet
 from .losses import (
     CrossEntropyLoss,
@@ -131,9 +136,9 @@ class SCoRClassifier(_BaseNetClassifier):
 
     # weight_decay='auto': no decay where the rarest class merely has a few
     # dozen rows (the covariance penalty keeps the members from fitting them,
-    # and decay cost SCoR there), 3e-2 at extreme ratios, where it gained
-    # (benchmarks/README.md, "Stop 31" and "Stop 32").
-    _auto_decay_levels = (0.0, _AUTO_DECAY_STRONG)
+    # and decay cost SCoR there), 3e-2 and 1e-1 at extreme ratios, where they
+    # gained (benchmarks/README.md, "Stop 31" to "Stop 33").
+    _auto_decay_levels = (0.0, _AUTO_DECAY_STRONG, _AUTO_DECAY_STRONGEST)
 
     def _make_loss(self, class_counts):
         return SCoRLoss(alpha=self.alpha, label_smoothing=self.label_smoothing)

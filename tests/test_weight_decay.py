@@ -57,10 +57,19 @@ def _decays(clf):
         ([300, 80, 12], 1e-2),
         ([300, 80, 60], 0.0),
         # the stronger decay from an imbalance ratio of 150 on
-        ([1490, 10], 1e-2),
-        ([1500, 10], 3e-2),
+        ([1940, 13], 1e-2),
+        ([2100, 14], 3e-2),
         ([9000, 300, 49], 3e-2),
         ([9000, 300, 50], 0.0),
+        # and the strongest there for a rarest class of at most 12 rows
+        ([1950, 13], 3e-2),
+        ([1800, 12], 1e-1),
+        ([1790, 12], 1e-2),
+        ([1500, 10], 1e-1),
+        ([1500, 5], 1e-1),
+        ([1500, 4], 0.0),
+        # (two classes only: a class without rows counts as a class)
+        ([9000, 300, 10], 3e-2),
         ([0, 8, 1200], 3e-2),
         # a class without rows yet (partial_fit with classes) is not the rarest
         ([0, 8, 200], 1e-2),
@@ -102,33 +111,37 @@ def test_auto_is_off_outside_the_rule(cls):
 
 
 @pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
-def test_auto_is_stronger_at_an_extreme_ratio(cls):
-    # 8 minority rows among 1,600: ratio 200, the stronger decay
-    X, y = _data(minority=8, majority=1600)
+@pytest.mark.parametrize("minority, expected", [(20, 3e-2), (8, 1e-1)])
+def test_auto_is_stronger_at_an_extreme_ratio(cls, minority, expected):
+    # ratio 200: the stronger decay for 20 minority rows, the strongest for 8
+    X, y = _data(minority=minority, majority=200 * minority)
     params = {**FAST, "max_iter": 3, "random_state": 0}
     auto = cls(**params).fit(X, y)
-    assert auto.weight_decay_ == 3e-2 and _decays(auto) == {3e-2}
-    explicit = cls(weight_decay=3e-2, **params).fit(X, y)
+    assert auto.weight_decay_ == expected and _decays(auto) == {expected}
+    explicit = cls(weight_decay=expected, **params).fit(X, y)
     np.testing.assert_allclose(auto.predict_proba(X), explicit.predict_proba(X))
 
 
 def test_scor_decays_at_extreme_ratios_only():
-    # SCoR's 'auto' has no first level: none at ratio 15, 3e-2 at ratio 200
+    # SCoR's 'auto' has no first level: none at ratio 15; at ratio 200 3e-2
+    # for 20 minority rows, 1e-1 for 8
     params = {**FAST, "max_iter": 3, "random_state": 0}
     clf = SCoRClassifier(**params).fit(*_data(minority=10))
     assert clf.weight_decay == "auto" and clf.weight_decay_ == 0.0
     assert _decays(clf) == {0.0}
-    X, y = _data(minority=8, majority=1600)
-    clf.fit(X, y)
-    assert clf.weight_decay_ == 3e-2 and _decays(clf) == {3e-2}
-    explicit = SCoRClassifier(weight_decay=3e-2, **params).fit(X, y)
-    np.testing.assert_allclose(clf.predict_proba(X), explicit.predict_proba(X))
-    none = SCoRClassifier(weight_decay=0.0, **params).fit(X, y)
-    assert not np.allclose(clf.predict_proba(X), none.predict_proba(X))
+    for minority, expected in ((20, 3e-2), (8, 1e-1)):
+        X, y = _data(minority=minority, majority=200 * minority)
+        clf.fit(X, y)
+        assert clf.weight_decay_ == expected and _decays(clf) == {expected}
+        explicit = SCoRClassifier(weight_decay=expected, **params).fit(X, y)
+        np.testing.assert_allclose(clf.predict_proba(X), explicit.predict_proba(X))
+        none = SCoRClassifier(weight_decay=0.0, **params).fit(X, y)
+        assert not np.allclose(clf.predict_proba(X), none.predict_proba(X))
 
 
 @pytest.mark.parametrize(
-    "counts, expected", [([150, 10], 0.0), ([1600, 10], 3e-2), ([1600, 4], 0.0)]
+    "counts, expected",
+    [([150, 10], 0.0), ([3200, 20], 3e-2), ([1600, 10], 1e-1), ([1600, 4], 0.0)],
 )
 def test_scor_levels(counts, expected):
     counts = np.array(counts, dtype=float)
