@@ -220,28 +220,29 @@ hidden_layer_sizes : array-like of int, default=(100,)
 
 _WEIGHT_DECAY_AUTO = """    weight_decay : float or 'auto', default='auto'
         L2 penalty (decoupled for 'adamw'). 'auto' is 1e-2 where the rarest
-        class has 5 to 49 training rows (counted over ``partial_fit`` calls)
-        and the class weights weigh its rows above the largest class's (as
-        'balanced' does), 3e-2 there when the largest class has at least 150
-        times the rarest's rows, 1e-1 at that ratio when the rarest class has
-        at most 12 rows, and 0 otherwise: with a few dozen heavily weighted
-        minority rows the members otherwise fit them exactly, the more so the
-        fewer they are, while from 50 rows on, and in unweighted training,
-        decay cost quality (benchmarks/README.md, "Stop 32" and "Stop 33").
+        class has 5 to 49 training rows (counted over ``partial_fit`` calls),
+        every other class 50 or more (not a long tail of small classes, where
+        decay cost balanced accuracy), and the class weights weigh its rows
+        above the largest class's (as 'balanced' does); 3e-2 there when the
+        largest class has at least 150 times the rarest's rows, 1e-1 at that
+        ratio when the problem is binary and the minority has at most 12
+        rows; and 0 otherwise: with a few dozen heavily weighted minority
+        rows the members otherwise fit them exactly, the more so the fewer
+        they are, while from 50 rows on, and in unweighted training, decay
+        cost quality (benchmarks/README.md, "Stop 32" and "Stop 33").
         ``weight_decay_`` holds the value used.
 """
 _WEIGHT_DECAY_SCOR = """    weight_decay : float or 'auto', default='auto'
         L2 penalty (decoupled for 'adamw'). 'auto' is 3e-2 where the rarest
         class has 5 to 49 training rows (counted over ``partial_fit`` calls),
-        the largest class at least 150 times as many and the class weights
-        weigh the rarest class's rows above the largest's (as 'balanced'
-        does), 1e-1 there when the rarest class has at most 12 rows, and 0
-        otherwise:
-        at milder imbalance the covariance penalty keeps the members from
-        fitting a handful of minority rows and decay cost SCoR, while at
-        imbalance ratios in the hundreds it gained (benchmarks/README.md,
-        "Stop 32" and "Stop 33"). Focal, SAM and MR2 also decay by 1e-2
-        below that ratio.
+        every other class 50 or more, the largest class at least 150 times as
+        many and the class weights weigh the rarest class's rows above the
+        largest's (as 'balanced' does); 1e-1 there when the problem is binary
+        and the minority has at most 12 rows; and 0 otherwise: at milder
+        imbalance the covariance penalty keeps the members from fitting a
+        handful of minority rows and decay cost SCoR, while at imbalance
+        ratios in the hundreds it gained (benchmarks/README.md, "Stop 32" and
+        "Stop 33"). Focal, SAM and MR2 also decay by 1e-2 below that ratio.
         ``weight_decay_`` holds the value used.
 """
 #: The base parameters of Focal, SAM and MR2, and SCoR's (its 'auto' decays

@@ -56,6 +56,12 @@ def _decays(clf):
         ([100, 50], 0.0),
         ([300, 80, 12], 1e-2),
         ([300, 80, 60], 0.0),
+        # the rarest must be the only class under 50 rows: not a long tail
+        ([300, 50, 12], 1e-2),
+        ([300, 49, 12], 0.0),
+        ([300, 100, 40, 12], 0.0),
+        ([9000, 30, 8], 0.0),
+        ([40, 10], 0.0),
         # the stronger decay from an imbalance ratio of 150 on
         ([1940, 13], 1e-2),
         ([2100, 14], 3e-2),
@@ -108,6 +114,18 @@ def test_auto_is_off_outside_the_rule(cls):
         clf = cls(**FAST, max_iter=3, random_state=0).fit(*_data(minority))
         assert clf.weight_decay_ == 0.0
         assert _decays(clf) == {0.0}
+
+
+@pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
+def test_auto_is_off_in_a_long_tail(cls):
+    # two classes under 50 rows: no decay; the same rarest class alone: decay
+    rng = np.random.default_rng(0)
+    params = {**FAST, "max_iter": 3, "random_state": 0}
+    for counts, expected in (((150, 30, 10), 0.0), ((150, 60, 10), 1e-2)):
+        X = np.vstack([rng.normal(2.0 * k, 1, (n, 4)) for k, n in enumerate(counts)])
+        y = np.repeat(np.arange(3), counts)
+        clf = cls(**params).fit(X.astype(np.float32), y)
+        assert clf.weight_decay_ == expected and _decays(clf) == {expected}
 
 
 @pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
