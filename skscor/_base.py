@@ -60,7 +60,7 @@ def extends_base_signature(init):
 #: ``_auto_decay_levels``; SCoR's penalty does the first level's work, so its
 #: first level is 0).
 #: Measured on natural tasks with the minority cut to 8, 12 and 20 rows, on 32
-#: KEEL sets and 13 sets no suite used, and on the generated ratio-4,500 tasks
+#: KEEL sets and 19 sets no suite used, and on the generated ratio-4,500 tasks
 #: (benchmarks/README.md, "Stop 31" to "Stop 33"): with a few dozen heavily
 #: weighted minority rows the members otherwise fit them exactly, the more so
 #: the heavier their weights and the fewer the rows; from 50 rows on decay
