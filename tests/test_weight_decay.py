@@ -1,9 +1,9 @@
 """weight_decay='auto': decay where the rarest class is a handful of rows.
 
-The default of Focal, SAM and MR2 (SCoR's is 0.0). Each test checks that the
-resolved strength reaches every member's optimizer and changes the trained
-networks, on a fit that stops early and on one that runs to ``max_iter``, and
-that incremental training follows the accumulated class counts.
+The default of all four estimators (SCoR's decays at extreme ratios only). Each
+test checks that the resolved strength reaches every member's optimizer and
+changes the trained networks, on a fit that stops early and on one that runs to
+``max_iter``, and that incremental training follows the accumulated class counts.
 """
 
 import io
