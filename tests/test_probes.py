@@ -143,3 +143,55 @@ def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch, c
     with pytest.raises(SystemExit):
         params.main([*argv, "--bench", "defaults_study", "--cut-minority", "8"])
     assert "--cut-minority applies to --bench natural only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name", ["balanced_sampling", "linear_skip", "piecewise_linear", "weight_averaging"]
+)
+def test_probes_that_patch_the_network_reach_every_member(name, monkeypatch):
+    # The lockstep trains the members through MLP.forward_stacked and its own
+    # fused step, so a probe that replaces the network's forward or the net's
+    # step must train the members one by one (each through _SkNet.run), or
+    # its records are the defaults' for every member after the first.
+    import importlib
+
+    from benchmarks import natural
+    from skscor import SCoRClassifier, _net, _training, _variants
+
+    probe = importlib.import_module(f"benchmarks.probes.{name}")
+    # everything the probes patch comes back after the test
+    mixin = _training._TrainingMixin
+    for owner, attr in [
+        (_training, "MLP"),
+        (_net, "torch"),
+        (mixin, "_lockstep"),
+        (mixin, "_train"),
+        (mixin, "_train_members"),
+        (mixin, "_choose_embedding"),
+        *[(_net._SkNet, a) for a in ("run", "validation_scores", "_begin_epoch",
+                                     "__getstate__", "_step")],
+        (_net._SAMNet, "_begin_epoch"),
+        (_net._SAMNet, "_step"),
+    ]:  # fmt: skip
+        monkeypatch.setattr(owner, attr, getattr(owner, attr))
+    monkeypatch.setattr(_variants, "VARIANTS", dict(_variants.VARIANTS))
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 3)).astype(np.float32)
+    y = (X[:, 0] + 0.3 * rng.standard_normal(120) > 0.8).astype(int)
+    runs = []
+
+    def fit_instead(argv):
+        run = _net._SkNet.run
+
+        def counted(net, *args, **kwargs):
+            runs.append(net)
+            return run(net, *args, **kwargs)
+
+        monkeypatch.setattr(_net._SkNet, "run", counted)
+        SCoRClassifier(
+            n_members=3, max_iter=3, numeric_embedding=None, random_state=0
+        ).fit(X, y)
+
+    monkeypatch.setattr(natural, "main", fit_instead)
+    probe.main(["--tasks", "default", "--out", "unused.jsonl"])
+    assert len(runs) == 3

@@ -91,11 +91,26 @@ def run_preprocessing_builtin(args) -> None:
     ])  # fmt: skip
 
 
-def run_natural(mlp_class, suffix, args) -> None:
-    """Run the natural benchmark with ``mlp_class`` as every estimator's network,
-    under :func:`run_natural_as`'s names."""
+def members_one_by_one() -> None:
+    """Train every ensemble member on its own (no lockstep), in this process.
+
+    The lockstep (``skscor._lockstep``) trains the members through
+    ``MLP.forward_stacked`` and its own fused step, so a probe that replaces the
+    network's ``forward`` or the net's step would be bypassed there: its
+    records would be the defaults' for every member after the first. Every
+    probe that patches either calls this first.
+    """
     from skscor import _training
 
+    _training._TrainingMixin._lockstep = False
+
+
+def run_natural(mlp_class, suffix, args) -> None:
+    """Run the natural benchmark with ``mlp_class`` as every estimator's network,
+    under :func:`run_natural_as`'s names (members trained one by one)."""
+    from skscor import _training
+
+    members_one_by_one()
     _training.MLP = mlp_class
     run_natural_as(suffix, args)
 

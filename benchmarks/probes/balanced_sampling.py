@@ -24,7 +24,7 @@ import torch
 from skscor import _net
 from skscor._hooks import EpochHook
 
-from . import probe_parser, run_natural_as
+from . import members_one_by_one, probe_parser, run_natural_as
 
 # The row probabilities of the run in progress (set by the hook below), read
 # by the epoch's draw in place of ``torch.randperm``.
@@ -84,6 +84,7 @@ def main(argv=None) -> None:
     parser = probe_parser(__doc__, cut=True)
     parser.add_argument("--power", type=float, default=1.0)
     args = parser.parse_args(argv)
+    members_one_by_one()  # each member's draws through its own net.run
     install(args.power)
     run_natural_as(f"sampled{args.power:g}", args)
 

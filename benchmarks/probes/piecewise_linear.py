@@ -38,7 +38,7 @@ import torch
 from skscor import _training
 from skscor.modules import MLP
 
-from . import probe_parser, run_natural_as
+from . import members_one_by_one, probe_parser, run_natural_as
 
 # The conditioned training matrix of the fit being built (set by the wrapper
 # of ``_train`` below): the module sees only its shapes.
@@ -144,6 +144,7 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--bins", type=int, default=16)
     args = parser.parse_args(argv)
+    members_one_by_one()  # each member's network through its own forward
     _wrap_train()
     _training.MLP = make_ple_mlp(args.bins, args.mode)
     suffix = f"ple{args.bins}" + ("" if args.mode == "always" else f"-{args.mode}")

@@ -24,7 +24,7 @@ import torch
 
 from skscor import _net
 
-from . import probe_parser, run_natural_as
+from . import members_one_by_one, probe_parser, run_natural_as
 
 
 def _install(horizon: float) -> None:
@@ -108,6 +108,7 @@ def main(argv=None) -> None:
     parser = probe_parser(__doc__, cut=True)
     parser.add_argument("--horizon", type=float, default=3.0)
     args = parser.parse_args(argv)
+    members_one_by_one()  # each member's net through its own (patched) step
     _install(args.horizon)
     run_natural_as(f"ema{args.horizon:g}", args)
 
