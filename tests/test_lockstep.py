@@ -87,6 +87,16 @@ def _assert_same_members(a, b, X, rtol=1e-4):
         # unshuffled batches: SCoR's halves drawn from each member's
         # generator, the same halves replayed at w + e
         (SAMClassifier, {"loss": "scor", "shuffle": False}),
+        (SAMClassifier, {"loss": "vs"}),
+        # what each member's criterion, plan and selection read
+        (SCoRClassifier, {"label_smoothing": 0.1}),
+        (SCoRClassifier, {"logit_adjustment": "loss"}),
+        (FocalClassifier, {"logit_adjustment": "post-hoc"}),
+        (SCoRClassifier, {"warmup_epochs": 3}),
+        (SCoRClassifier, {"class_weight": None}),
+        (SCoRClassifier, {"class_weight": {0: 1.0, 1: 3.0}}),
+        (MR2Classifier, {"weight_decay": 3e-2}),
+        (SCoRClassifier, {"scoring": "balanced_accuracy"}),
     ],
 )
 def test_lockstep_trains_the_same_members(data, cls, params):
@@ -94,6 +104,19 @@ def test_lockstep_trains_the_same_members(data, cls, params):
     a = _fit(cls, X, y, False, **params)
     b = _fit(cls, X, y, True, **params)
     _assert_same_members(a, b, X)
+
+
+def test_lockstep_with_sample_weight(data):
+    X, y = data
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
+    fits = []
+    for lockstep in (False, True):
+        est = SCoRClassifier(**SMALL)
+        est._lockstep = lockstep
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits.append(est.fit(X, y, sample_weight=w))
+    _assert_same_members(*fits, X)
 
 
 def test_lockstep_with_every_input_the_mlp_embeds():
