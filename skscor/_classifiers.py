@@ -163,6 +163,10 @@ class FocalClassifier(_BaseNetClassifier):
         order). It is the same concept as ``class_weight``, so the two cannot
         both be set: ``alpha`` is applied as class weights, which are
         normalized with the sample weights to mean one.
+    label_smoothing : float, default=0.0
+        Smoothing of the target distribution, each class's term modulated by
+        its own probability (see :func:`skscor.losses.focal_loss`); ``0`` is
+        the paper's loss.
     {_docs.BASE_PARAMS}
 
     Attributes
@@ -219,6 +223,7 @@ class FocalClassifier(_BaseNetClassifier):
         **_BaseNetClassifier._parameter_constraints,
         "gamma": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, 1, closed="neither"), "array-like", None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     @extends_base_signature
@@ -226,11 +231,13 @@ class FocalClassifier(_BaseNetClassifier):
         self,
         gamma=1.0,
         alpha=None,
+        label_smoothing=0.0,
         **base_params,
     ):
         super().__init__(**base_params)
         self.gamma = gamma
         self.alpha = alpha
+        self.label_smoothing = label_smoothing
 
     def _check_rules(self):
         if self.alpha is not None and self.class_weight is not None:
@@ -266,7 +273,7 @@ class FocalClassifier(_BaseNetClassifier):
         return weights
 
     def _make_loss(self, class_counts):
-        return FocalLoss(gamma=self.gamma)
+        return FocalLoss(gamma=self.gamma, label_smoothing=self.label_smoothing)
 
 
 class SAMClassifier(_BaseNetClassifier):
@@ -301,7 +308,11 @@ class SAMClassifier(_BaseNetClassifier):
     loss_params : dict or None, default=None
         Overrides of the loss's own parameters: 'focal' ``gamma`` (1.0);
         'ldam' ``max_margin`` (0.5), ``scale`` (30.0); 'vs' ``gamma`` (0.3),
-        ``tau`` (1.0); 'scor' ``alpha`` (1e-4), ``label_smoothing`` (0.0).
+        ``tau`` (1.0); 'scor' ``alpha`` (1e-4).
+    label_smoothing : float, default=0.0
+        Smoothing of the training loss's target distribution, for every
+        ``loss`` (for 'focal' as in :func:`skscor.losses.focal_loss`); ``0``
+        is the paper's.
     reweighting : {{'drw'}} or None, default=None
         When ``class_weight`` applies. ``None`` (default) applies it from the
         start: with the default early-stopped members, DRW's late switch let
@@ -395,6 +406,7 @@ class SAMClassifier(_BaseNetClassifier):
         "reweighting": [StrOptions({"drw"}), None],
         "drw_start": [Interval(Real, 0, 1, closed="both")],
         "drw_beta": [Interval(Real, 0, 1, closed="neither")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     _net_class = _SAMNet
@@ -403,7 +415,7 @@ class SAMClassifier(_BaseNetClassifier):
         "focal": {"gamma": 1.0},
         "ldam": {"max_margin": 0.5, "scale": 30.0},
         "vs": {"gamma": 0.3, "tau": 1.0},
-        "scor": {"alpha": 1e-4, "label_smoothing": 0.0},
+        "scor": {"alpha": 1e-4},
     }
 
     @extends_base_signature
@@ -419,9 +431,11 @@ class SAMClassifier(_BaseNetClassifier):
         reweighting=None,
         drw_start=0.8,
         drw_beta=0.9999,
+        label_smoothing=0.0,
         **base_params,
     ):
         super().__init__(**base_params)
+        self.label_smoothing = label_smoothing
         self.rho = rho
         self.rho_schedule = rho_schedule
         self.rho_max = rho_max
@@ -440,6 +454,11 @@ class SAMClassifier(_BaseNetClassifier):
         defaults = self._LOSS_DEFAULTS[self.loss]
         given = dict(self.loss_params or {})
         unknown = set(given) - set(defaults)
+        if "label_smoothing" in unknown:
+            raise ValueError(
+                "label_smoothing is a parameter of SAMClassifier itself (for every "
+                "loss), not of loss_params: pass label_smoothing=... instead."
+            )
         if unknown:
             raise ValueError(
                 f"loss_params has keys {sorted(unknown)} that loss={self.loss!r} does "
@@ -464,10 +483,10 @@ class SAMClassifier(_BaseNetClassifier):
         self._loss_kwargs()
 
     def _make_loss(self, class_counts):
-        kwargs = self._loss_kwargs()
+        kwargs = {**self._loss_kwargs(), "label_smoothing": self.label_smoothing}
         counts = torch.as_tensor(class_counts, dtype=torch.float32)
         return {
-            "ce": lambda: CrossEntropyLoss(),
+            "ce": lambda: CrossEntropyLoss(**kwargs),
             "focal": lambda: FocalLoss(**kwargs),
             "ldam": lambda: LDAMLoss(counts, **kwargs),
             "vs": lambda: VSLoss(counts, **kwargs),
@@ -524,6 +543,9 @@ class MR2Classifier(_BaseNetClassifier):
         Decay of the per-class moving averages of feature statistics.
     margin_scale : float, default=1.0
         The constant ``c`` of the per-sample temperature ``c * gamma_y``.
+    label_smoothing : float, default=0.0
+        Smoothing of the cross-entropy term's target; ``0`` is the paper's
+        loss.
     {_docs.BASE_PARAMS}
 
     Attributes
@@ -573,6 +595,7 @@ class MR2Classifier(_BaseNetClassifier):
         "lambda_rep": [Interval(Real, 0, None, closed="left")],
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
         "margin_scale": [Interval(Real, 0, None, closed="neither")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     @extends_base_signature
@@ -581,12 +604,14 @@ class MR2Classifier(_BaseNetClassifier):
         lambda_rep=0.1,
         ema_decay=0.9,
         margin_scale=1.0,
+        label_smoothing=0.0,
         **base_params,
     ):
         super().__init__(**base_params)
         self.lambda_rep = lambda_rep
         self.ema_decay = ema_decay
         self.margin_scale = margin_scale
+        self.label_smoothing = label_smoothing
 
     def _make_loss(self, class_counts):
         return MR2Loss(
@@ -594,4 +619,5 @@ class MR2Classifier(_BaseNetClassifier):
             lambda_rep=self.lambda_rep,
             ema_decay=self.ema_decay,
             margin_scale=self.margin_scale,
+            label_smoothing=self.label_smoothing,
         )

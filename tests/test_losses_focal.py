@@ -273,3 +273,90 @@ def test_invalid_inputs():
         FocalLoss(gamma=-0.1)
     with pytest.raises(ValueError, match="reduction"):
         FocalLoss(reduction="max")
+
+
+def _smoothed_reference(logits, target, gamma, eps, alpha=None):
+    """Per-sample focal losses with label smoothing and their gradients, from
+    the definition FL = -a_t sum_k q_k (1 - p_k)^g log p_k, q = (1-eps) e_y +
+    eps / C (explicit loop in float64 numpy). With f_k = -(1-p_k)^g log p_k,
+    df_k/dp_k = g (1-p_k)^(g-1) log p_k - (1-p_k)^g / p_k and dp_k/dz_j =
+    p_k (delta_kj - p_j)."""
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(target)
+    n, c = z.shape
+    losses = np.zeros(n)
+    grads = np.zeros_like(z)
+    for i in range(n):
+        row = z[i]
+        m = row.max()
+        lse = m + math.log(np.exp(row - m).sum())
+        logp = row - lse
+        p = np.exp(logp)
+        q = np.full(c, eps / c)
+        q[y[i]] += 1.0 - eps
+        one_minus = -np.expm1(logp)
+        a = 1.0 if alpha is None else float(alpha[y[i]])
+        f = -(one_minus**gamma) * logp
+        losses[i] = a * (q * f).sum()
+        dmod = gamma * one_minus ** (gamma - 1) * logp if gamma else np.zeros(c)
+        df_dp = dmod - one_minus**gamma / p
+        # chain rule through the softmax, term by term
+        jac = np.diag(p) - np.outer(p, p)  # jac[k, j] = dp_k / dz_j
+        grads[i] = a * (q * df_dp) @ jac
+    return losses, grads
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("gamma", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("eps", [0.05, 0.3])
+def test_label_smoothing_matches_reference(dtype, gamma, eps):
+    logits, target = _random_problem(n=20, c=5, seed=3, dtype=dtype, scale=2.0)
+    alpha = [0.5, 1.0, 2.0, 1.5, 0.7]
+    x = logits.clone().requires_grad_(True)
+    losses = focal_loss(
+        x, target, gamma=gamma, alpha=alpha, label_smoothing=eps, reduction="none"
+    )
+    losses.sum().backward()
+    ref_l, ref_g = _smoothed_reference(
+        logits.double().numpy(), target.numpy(), gamma, eps, alpha
+    )
+    tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == torch.float32 else TOL[dtype]
+    torch.testing.assert_close(losses, torch.as_tensor(ref_l, dtype=dtype), **tol)
+    torch.testing.assert_close(x.grad, torch.as_tensor(ref_g, dtype=dtype), **tol)
+    # smoothing acts: the loss differs from the unsmoothed one
+    plain = focal_loss(logits, target, gamma=gamma, alpha=alpha, reduction="none")
+    assert not torch.allclose(losses.detach(), plain)
+
+
+@pytest.mark.parametrize("eps", [0.1, 0.4])
+def test_label_smoothing_at_gamma_zero_is_torch_cross_entropy(eps):
+    logits, target = _random_problem(n=15, c=4, seed=4)
+    a = logits.clone().requires_grad_(True)
+    b = logits.clone().requires_grad_(True)
+    fl = focal_loss(a, target, gamma=0.0, label_smoothing=eps)
+    ce = F.cross_entropy(b, target, label_smoothing=eps)
+    torch.testing.assert_close(fl, ce, **TOL[torch.float64])
+    fl.backward()
+    ce.backward()
+    torch.testing.assert_close(a.grad, b.grad, **TOL[torch.float64])
+
+
+def test_label_smoothing_module_and_selection_loss():
+    logits, target = _random_problem(n=10, c=3, seed=5)
+    crit = FocalLoss(gamma=1.0, label_smoothing=0.2)
+    torch.testing.assert_close(
+        crit(logits, target),
+        focal_loss(logits, target, gamma=1.0, label_smoothing=0.2),
+    )
+    # the epochs are ranked by the unsmoothed focal loss
+    torch.testing.assert_close(
+        crit.selection_loss(logits, target),
+        focal_loss(logits, target, gamma=1.0, reduction="none"),
+    )
+    assert "label_smoothing=0.2" in repr(crit)
+    assert pickle.loads(pickle.dumps(crit)).label_smoothing == 0.2
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="label_smoothing"):
+            FocalLoss(label_smoothing=bad)
+        with pytest.raises(ValueError, match="label_smoothing"):
+            focal_loss(logits, target, label_smoothing=bad)

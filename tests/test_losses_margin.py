@@ -348,3 +348,52 @@ def test_invalid_shapes_and_schedule_args():
         drw_weights(COUNTS, 1.5, max_iter=10)
     with pytest.raises(ValueError, match="start"):
         drw_weights(COUNTS, 0, max_iter=10, start=1.5)
+
+
+def _smoothed_ce(row, y, eps):
+    """Cross-entropy of one row against (1 - eps) e_y + eps / C, from the
+    definition."""
+    c = len(row)
+    m = max(row)
+    lse = m + math.log(sum(math.exp(v - m) for v in row))
+    return sum(((1 - eps) * (k == y) + eps / c) * (lse - row[k]) for k in range(c))
+
+
+@pytest.mark.parametrize("eps", [0.1, 0.35])
+def test_ldam_and_vs_label_smoothing_match_the_definition(eps):
+    z, target = _problem(n=9)
+    margins = ldam_margins(COUNTS, 0.5).tolist()
+    counts = np.asarray(COUNTS, dtype=float)
+    scale_vs = (counts / counts.max()) ** 0.3
+    offset_vs = np.log(counts / counts.sum())
+    got_ldam = LDAMLoss(COUNTS, label_smoothing=eps, reduction="none")(z, target)
+    got_vs = VSLoss(COUNTS, label_smoothing=eps, reduction="none")(z, target)
+    # the modules keep margins and adjustments in float32 buffers
+    for i in range(len(target)):
+        row, y = z[i].tolist(), int(target[i])
+        shifted = [
+            30.0 * (v - (margins[k] if k == y else 0.0)) for k, v in enumerate(row)
+        ]
+        adjusted = [v * scale_vs[k] + offset_vs[k] for k, v in enumerate(row)]
+        assert float(got_ldam[i]) == pytest.approx(
+            _smoothed_ce(shifted, y, eps), rel=1e-6
+        )
+        assert float(got_vs[i]) == pytest.approx(
+            _smoothed_ce(adjusted, y, eps), rel=1e-6
+        )
+    # the functional forms agree, and the gradient is torch's smoothed CE's
+    torch.testing.assert_close(
+        ldam_loss(z, target, COUNTS, label_smoothing=eps, reduction="none"), got_ldam
+    )
+    torch.testing.assert_close(
+        vs_loss(z, target, COUNTS, label_smoothing=eps, reduction="none"), got_vs
+    )
+    x = z.clone().requires_grad_(True)
+    VSLoss(COUNTS, label_smoothing=eps)(x, target).backward()
+    y_ = z.clone().requires_grad_(True)
+    adj = y_ * torch.as_tensor(scale_vs) + torch.as_tensor(offset_vs)
+    F.cross_entropy(adj, target, label_smoothing=eps).backward()
+    torch.testing.assert_close(x.grad, y_.grad)
+    assert "label_smoothing=" in repr(LDAMLoss(COUNTS, label_smoothing=eps))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        VSLoss(COUNTS, label_smoothing=1.0)

@@ -463,3 +463,35 @@ def test_invalid_forward_inputs():
     with pytest.raises(ValueError, match="s_bar"):
         mr2_representation_term(h, y, torch.ones(2), 4)
     assert int(crit.n_updates_m.sum()) == 0  # failed calls left no trace
+
+
+def test_label_smoothing_smooths_the_cross_entropy_term_only():
+    import torch.nn.functional as F
+
+    from skscor.losses import MR2Loss
+
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    h = torch.randn(8, 4, generator=g, dtype=torch.float64)
+    y = torch.tensor([0, 0, 1, 1, 1, 2, 2, 0])
+    plain = MR2Loss(3, lambda_rep=0.0).double()
+    smooth = MR2Loss(3, lambda_rep=0.0, label_smoothing=0.2).double()
+    plain(z, y, h)  # the same statistics in both
+    x = z.clone().requires_grad_(True)
+    loss = smooth(x, y, h)
+    temperature = plain.class_gamma()[y]
+    ref_x = z.clone().requires_grad_(True)
+    ref = F.cross_entropy(ref_x / temperature[:, None], y, label_smoothing=0.2)
+    torch.testing.assert_close(loss, ref)
+    loss.backward()
+    ref.backward()
+    torch.testing.assert_close(x.grad, ref_x.grad)
+    # the representation term is added unchanged
+    with_rep = MR2Loss(3, label_smoothing=0.2).double()
+    base = MR2Loss(3, label_smoothing=0.0).double()
+    d_smooth = with_rep(z, y, h) - MR2Loss(
+        3, lambda_rep=0.0, label_smoothing=0.2
+    ).double()(z, y, h)
+    d_plain = base(z, y, h) - MR2Loss(3, lambda_rep=0.0).double()(z, y, h)
+    torch.testing.assert_close(d_smooth, d_plain)
+    assert "label_smoothing=0.2" in repr(smooth)

@@ -51,6 +51,7 @@ def focal_loss(
     *,
     gamma: float = 2.0,
     alpha: float | Sequence[float] | Tensor | None = None,
+    label_smoothing: float = 0.0,
     sample_weight: Tensor | None = None,
     reduction: str = "mean",
 ) -> Tensor:
@@ -74,6 +75,9 @@ def focal_loss(
           convention of ``torchvision.ops.sigmoid_focal_loss``;
         - a 1-D vector of ``n_classes`` non-negative weights,
           :math:`\alpha_t = \alpha[y]`.
+    label_smoothing : float, default=0.0
+        Smoothing :math:`\varepsilon \in [0, 1)` of the target distribution
+        (see Notes); ``0`` is the focal loss of Lin et al.
     sample_weight : Tensor of shape (n_samples,), optional
         Per-sample weights multiplied into the per-sample losses before the
         reduction. ``mean`` is ``(w * l).mean()``; weights are not renormalized
@@ -106,6 +110,19 @@ def focal_loss(
     (the exact gradient there is zero up to that clamp). For ``gamma=0`` the
     modulating factor is skipped, so the loss is exactly the cross-entropy.
 
+    With label smoothing the target is the distribution
+    :math:`q = (1 - \varepsilon)\,e_y + \varepsilon / C` over the :math:`C`
+    classes, and each class's term is modulated by its own probability:
+
+    .. math::
+
+        \mathrm{FL}_\varepsilon(z, y) = -\alpha_t \sum_{k=1}^{C} q_k\,
+        (1 - p_k)^\gamma \log p_k ,
+
+    which for ``gamma=0`` is the cross-entropy with label smoothing of
+    :func:`torch.nn.functional.cross_entropy` and for :math:`\varepsilon = 0`
+    the focal loss above.
+
     %(ref_focal)s
 
     Examples
@@ -122,8 +139,28 @@ def focal_loss(
     """
     gamma = _check_gamma(gamma)
     alpha = _check_alpha(alpha)
+    label_smoothing = _check_label_smoothing(label_smoothing)
     _check_reduction(reduction)
-    return _focal_loss(input, target, gamma, alpha, sample_weight, reduction)
+    return _focal_loss(
+        input, target, gamma, alpha, sample_weight, reduction, label_smoothing
+    )
+
+
+def _check_label_smoothing(value: object) -> float:
+    return _check_real(
+        "label_smoothing", value, low=0.0, high=1.0, high_inclusive=False
+    )
+
+
+def _modulated(log_p: Tensor, gamma: float) -> Tensor:
+    """``-(1 - p)^gamma log p`` from ``log p``, elementwise."""
+    losses = -log_p
+    if gamma != 0.0:
+        # 1 - p without cancellation; the clamp keeps the gradient of the
+        # power finite where 1 - p underflows to 0 (gamma < 1 would give inf*0).
+        one_minus_p = (-torch.expm1(log_p)).clamp_min(torch.finfo(log_p.dtype).tiny)
+        losses = losses * one_minus_p.pow(gamma)
+    return losses
 
 
 def _focal_loss(
@@ -133,18 +170,22 @@ def _focal_loss(
     alpha: float | Tensor | None,
     sample_weight: Tensor | None,
     reduction: str,
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     """Focal loss with already validated hyperparameters (no device syncs)."""
     _check_logits_target(input, target)
     n_classes = input.shape[1]
     target = target.long()
-    log_pt = F.log_softmax(input, dim=1).gather(1, target[:, None]).squeeze(1)
-    losses = -log_pt
-    if gamma != 0.0:
-        # 1 - p_t without cancellation; the clamp keeps the gradient of the
-        # power finite where 1 - p_t underflows to 0 (gamma < 1 would give inf*0).
-        one_minus_pt = (-torch.expm1(log_pt)).clamp_min(torch.finfo(log_pt.dtype).tiny)
-        losses = losses * one_minus_pt.pow(gamma)
+    log_p = F.log_softmax(input, dim=1)
+    if label_smoothing == 0.0:
+        losses = _modulated(log_p.gather(1, target[:, None]).squeeze(1), gamma)
+    else:
+        # every class's term, weighted by the smoothed target distribution
+        q = torch.full_like(log_p, label_smoothing / n_classes)
+        q.scatter_add_(
+            1, target[:, None], torch.full_like(q[:, :1], 1.0 - label_smoothing)
+        )
+        losses = (q * _modulated(log_p, gamma)).sum(dim=1)
     if alpha is not None:
         if isinstance(alpha, float):
             if n_classes != 2:
@@ -178,6 +219,8 @@ class FocalLoss(Loss):
     alpha : float, sequence of float, Tensor or None, default=None
         Class balancing factor (see :func:`focal_loss`). A per-class vector is
         stored as a buffer, so ``.to(device)`` moves it.
+    label_smoothing : float, default=0.0
+        Smoothing of the target distribution (see :func:`focal_loss`).
     reduction : {'mean', 'sum', 'none'}, default='mean'
         Reduction over the samples.
 
@@ -204,9 +247,11 @@ class FocalLoss(Loss):
         gamma: float = 2.0,
         alpha: float | Sequence[float] | Tensor | None = None,
         reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
         self.gamma = _check_gamma(gamma)
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
         checked = _check_alpha(alpha)
         if isinstance(checked, Tensor):
             self.register_buffer("alpha", checked.to(torch.get_default_dtype()).clone())
@@ -217,11 +262,17 @@ class FocalLoss(Loss):
         if context is not None and context.logit_offset is not None:
             input = input + context.logit_offset
         return _focal_loss(
-            input, target, self.gamma, self.alpha, sample_weight, self.reduction
+            input,
+            target,
+            self.gamma,
+            self.alpha,
+            sample_weight,
+            self.reduction,
+            self.label_smoothing,
         )
 
     def selection_loss(self, logits: Tensor, target: Tensor) -> Tensor:
-        """The focal loss of each row, without ``alpha``.
+        """The focal loss of each row, without ``alpha`` or label smoothing.
 
         Ranking a focal network's epochs by log-loss kept it training for its
         whole budget on clean data: the focal loss stops sharpening the
@@ -235,4 +286,7 @@ class FocalLoss(Loss):
 
     def extra_repr(self) -> str:
         alpha = self.alpha.tolist() if isinstance(self.alpha, Tensor) else self.alpha
-        return f"gamma={self.gamma}, alpha={alpha}, reduction={self.reduction!r}"
+        return (
+            f"gamma={self.gamma}, alpha={alpha}, "
+            f"label_smoothing={self.label_smoothing}, reduction={self.reduction!r}"
+        )

@@ -266,6 +266,12 @@ def _vs_adjustment(
     return _as_dtype(scale, dtype), _as_dtype(offset, dtype)
 
 
+def _check_smoothing(value: object) -> float:
+    return _check_real(
+        "label_smoothing", value, low=0.0, high=1.0, high_inclusive=False
+    )
+
+
 def _check_weight(weight: object, n_classes: int | None) -> Tensor | None:
     if weight is None:
         return None
@@ -278,8 +284,11 @@ def _weighted_ce(
     weight: Tensor | None,
     sample_weight: Tensor | None,
     reduction: str,
+    label_smoothing: float = 0.0,
 ) -> Tensor:
-    losses = F.cross_entropy(logits, target, reduction="none")
+    losses = F.cross_entropy(
+        logits, target, reduction="none", label_smoothing=label_smoothing
+    )
     if weight is not None:
         _check_n_classes("weight", weight, logits)
         losses = losses * weight.to(device=losses.device, dtype=losses.dtype)[target]
@@ -294,6 +303,7 @@ def _ldam(
     weight: Tensor | None,
     sample_weight: Tensor | None,
     reduction: str,
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     _check_logits_target(input, target)
     _check_n_classes("class_counts", margins, input)
@@ -301,7 +311,12 @@ def _ldam(
     margins = margins.to(device=input.device, dtype=input.dtype)
     shift = torch.zeros_like(input).scatter_(1, target[:, None], margins[target, None])
     return _weighted_ce(
-        scale * (input - shift), target, weight, sample_weight, reduction
+        scale * (input - shift),
+        target,
+        weight,
+        sample_weight,
+        reduction,
+        label_smoothing,
     )
 
 
@@ -313,13 +328,16 @@ def _vs(
     weight: Tensor | None,
     sample_weight: Tensor | None,
     reduction: str,
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     _check_logits_target(input, target)
     _check_n_classes("class_counts", logit_scale, input)
     logit_scale = logit_scale.to(device=input.device, dtype=input.dtype)
     logit_offset = logit_offset.to(device=input.device, dtype=input.dtype)
     adjusted = input * logit_scale + logit_offset
-    return _weighted_ce(adjusted, target.long(), weight, sample_weight, reduction)
+    return _weighted_ce(
+        adjusted, target.long(), weight, sample_weight, reduction, label_smoothing
+    )
 
 
 @fill_doc
@@ -333,6 +351,7 @@ def ldam_loss(
     weight: ArrayLike | None = None,
     sample_weight: Tensor | None = None,
     reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     r"""LDAM loss: cross-entropy with a class-dependent margin on the target.
 
@@ -348,6 +367,9 @@ def ldam_loss(
         Margin of the rarest class (see :func:`ldam_margins`).
     scale : float, default=30.0
         Logit scale :math:`s > 0` applied after the margin.
+    label_smoothing : float, default=0.0
+        Smoothing of the cross-entropy's target, as in
+        :func:`torch.nn.functional.cross_entropy` (the paper's loss: 0).
     %(loss_class_weight)s
 
     See Also
@@ -380,9 +402,19 @@ def ldam_loss(
     """
     _check_reduction(reduction)
     scale = _check_real("scale", scale, low=0.0, low_inclusive=False)
+    label_smoothing = _check_smoothing(label_smoothing)
     margins = ldam_margins(class_counts, max_margin, dtype=torch.float64)
     weight_t = _check_weight(weight, None)
-    return _ldam(input, target, margins, scale, weight_t, sample_weight, reduction)
+    return _ldam(
+        input,
+        target,
+        margins,
+        scale,
+        weight_t,
+        sample_weight,
+        reduction,
+        label_smoothing,
+    )
 
 
 @fill_doc
@@ -396,6 +428,7 @@ def vs_loss(
     weight: ArrayLike | None = None,
     sample_weight: Tensor | None = None,
     reduction: str = "mean",
+    label_smoothing: float = 0.0,
 ) -> Tensor:
     r"""Vector-scaling (VS) loss: per-class logit scale and offset, then CE.
 
@@ -408,6 +441,9 @@ def vs_loss(
         Exponent of the multiplicative adjustment (``>= 0``).
     tau : float, default=1.0
         Strength of the additive (logit-adjustment) term (``>= 0``).
+    label_smoothing : float, default=0.0
+        Smoothing of the cross-entropy's target, as in
+        :func:`torch.nn.functional.cross_entropy` (the paper's loss: 0).
     %(loss_class_weight)s
 
     See Also
@@ -440,10 +476,18 @@ def vs_loss(
     _check_reduction(reduction)
     gamma = _check_real("gamma", gamma, low=0.0)
     tau = _check_real("tau", tau, low=0.0)
+    label_smoothing = _check_smoothing(label_smoothing)
     logit_scale, logit_offset = _vs_adjustment(class_counts, gamma, tau, torch.float64)
     weight_t = _check_weight(weight, None)
     return _vs(
-        input, target, logit_scale, logit_offset, weight_t, sample_weight, reduction
+        input,
+        target,
+        logit_scale,
+        logit_offset,
+        weight_t,
+        sample_weight,
+        reduction,
+        label_smoothing,
     )
 
 
@@ -461,6 +505,9 @@ class LDAMLoss(Loss):
         Logit scale applied after the margin.
     reduction : {'mean', 'sum', 'none'}, default='mean'
         Reduction over the samples.
+    label_smoothing : float, default=0.0
+        Smoothing of the cross-entropy's target, as in
+        :func:`torch.nn.functional.cross_entropy` (the paper's loss: 0).
 
     Attributes
     ----------
@@ -494,8 +541,10 @@ class LDAMLoss(Loss):
         max_margin: float = 0.5,
         scale: float = 30.0,
         reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
+        self.label_smoothing = _check_smoothing(label_smoothing)
         self.scale = _check_real("scale", scale, low=0.0, low_inclusive=False)
         self.max_margin = _check_real("max_margin", max_margin, low=0.0)
         margins = ldam_margins(class_counts, self.max_margin)
@@ -510,6 +559,7 @@ class LDAMLoss(Loss):
             None,
             sample_weight,
             self.reduction,
+            self.label_smoothing,
         )
 
     def decision_logits(self, logits: Tensor) -> Tensor:
@@ -519,7 +569,8 @@ class LDAMLoss(Loss):
     def extra_repr(self) -> str:
         return (
             f"n_classes={self.margins.shape[0]}, max_margin={self.max_margin}, "
-            f"scale={self.scale}, reduction={self.reduction!r}"
+            f"scale={self.scale}, label_smoothing={self.label_smoothing}, "
+            f"reduction={self.reduction!r}"
         )
 
 
@@ -537,6 +588,9 @@ class VSLoss(Loss):
         Strength of the additive adjustment.
     reduction : {'mean', 'sum', 'none'}, default='mean'
         Reduction over the samples.
+    label_smoothing : float, default=0.0
+        Smoothing of the cross-entropy's target, as in
+        :func:`torch.nn.functional.cross_entropy` (the paper's loss: 0).
 
     Attributes
     ----------
@@ -567,8 +621,10 @@ class VSLoss(Loss):
         gamma: float = 0.3,
         tau: float = 1.0,
         reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
+        self.label_smoothing = _check_smoothing(label_smoothing)
         self.gamma = _check_real("gamma", gamma, low=0.0)
         self.tau = _check_real("tau", tau, low=0.0)
         logit_scale, logit_offset = _vs_adjustment(
@@ -586,10 +642,12 @@ class VSLoss(Loss):
             None,
             sample_weight,
             self.reduction,
+            self.label_smoothing,
         )
 
     def extra_repr(self) -> str:
         return (
             f"n_classes={self.logit_scale.shape[0]}, gamma={self.gamma}, "
-            f"tau={self.tau}, reduction={self.reduction!r}"
+            f"tau={self.tau}, label_smoothing={self.label_smoothing}, "
+            f"reduction={self.reduction!r}"
         )

@@ -291,6 +291,10 @@ class MR2Loss(Loss):
         Decay :math:`d \in [0, 1)` of the exponential moving averages.
     margin_scale : float, default=1.0
         Constant :math:`c > 0` of the per-sample temperature :math:`c\gamma_y`.
+    label_smoothing : float, default=0.0
+        Smoothing :math:`\varepsilon \in [0, 1)` of the cross-entropy term's
+        target, as in :func:`torch.nn.functional.cross_entropy` (the paper's
+        loss: 0).
 
     Attributes
     ----------
@@ -393,9 +397,13 @@ class MR2Loss(Loss):
         ema_decay: float = 0.9,
         margin_scale: float = 1.0,
         reduction: str = "mean",
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
         self.n_classes = _check_n_classes(n_classes)
+        self.label_smoothing = _check_real(
+            "label_smoothing", label_smoothing, low=0.0, high=1.0, high_inclusive=False
+        )
         self.lambda_rep = _check_real("lambda_rep", lambda_rep, low=0.0)
         self.ema_decay = _check_real(
             "ema_decay", ema_decay, low=0.0, high=1.0, high_inclusive=False
@@ -526,7 +534,9 @@ class MR2Loss(Loss):
             # Logit adjustment shifts the logits the cross-entropy sees, after
             # the per-sample temperature (not divided by it).
             z = z + context.logit_offset
-        ce = F.cross_entropy(z, target, reduction="none")
+        ce = F.cross_entropy(
+            z, target, reduction="none", label_smoothing=self.label_smoothing
+        )
         loss = _reduce(ce, sample_weight, self.reduction)
         if self.lambda_rep == 0.0:
             return loss
@@ -541,5 +551,6 @@ class MR2Loss(Loss):
     def extra_repr(self) -> str:
         return (
             f"n_classes={self.n_classes}, lambda_rep={self.lambda_rep}, "
-            f"ema_decay={self.ema_decay}, margin_scale={self.margin_scale}"
+            f"ema_decay={self.ema_decay}, margin_scale={self.margin_scale}, "
+            f"label_smoothing={self.label_smoothing}"
         )
