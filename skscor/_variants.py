@@ -83,13 +83,15 @@ class Variant:
 
 
 #: The training of 0.2's defaults: one network, no held-out split, the last
-#: epoch of the training-loss stopping rule, no weight decay.
+#: epoch of the training-loss stopping rule, no weight decay, no label
+#: smoothing.
 SINGLE = MappingProxyType(
     {
         "n_members": 1,
         "early_stopping": False,
         "learning_rate_init": 1e-3,
         "weight_decay": 0.0,
+        "label_smoothing": 0.0,
     }
 )
 
@@ -120,7 +122,9 @@ VARIANTS: dict[str, Variant] = {
         "focal loss as 0.2 shipped it: one network, the last epoch of "
         "the training-loss stopping rule", "baseline"),
     "focal-paper": Variant(
-        FocalClassifier, {"gamma": 2.0, "class_weight": None, "weight_decay": 0.0},
+        FocalClassifier,
+        {"gamma": 2.0, "class_weight": None, "weight_decay": 0.0,
+         "label_smoothing": 0.0},
         "focal loss as in its paper: gamma=2, no class weights (the paper's "
         "alpha=0.25 weighs the foreground of its binary sigmoid form; for two "
         "classes it is alpha=0.25 here)", "paper"),
@@ -216,7 +220,7 @@ VARIANTS: dict[str, Variant] = {
         SAMClassifier,
         {"loss": "ldam", "reweighting": "drw", "rho_schedule": "step",
          "optimizer": "sgd", "learning_rate_init": 0.1, "weight_decay": 2e-4,
-         "learning_rate": "step", "warmup_epochs": 5},
+         "learning_rate": "step", "warmup_epochs": 5, "label_smoothing": 0.0},
         "the SAM imbalance paper's recipe: LDAM-DRW, step rho schedule, SGD "
         "(lr 0.1, weight decay 2e-4) with warm-up and step decay", "paper"),
     "sam+wide": Variant(
@@ -238,7 +242,8 @@ VARIANTS: dict[str, Variant] = {
         "MR2 as 0.2 shipped it: one network, the last epoch of "
         "the training-loss stopping rule", "baseline"),
     "mr2-paper": Variant(
-        MR2Classifier, {"class_weight": None, "weight_decay": 0.0},
+        MR2Classifier,
+        {"class_weight": None, "weight_decay": 0.0, "label_smoothing": 0.0},
         "MR2 as in its paper: margins and representation term, no class "
         "weights, no weight decay", "paper"),
 }
