@@ -93,3 +93,17 @@ def test_papers_and_0_2_settings_do_not_smooth():
             assert variant.build().label_smoothing == 0.1
         elif variant.kind in ("paper", "baseline") or name.endswith("+single"):
             assert variant.build().label_smoothing == 0.0, name
+
+
+@pytest.mark.parametrize("cls", [FocalClassifier, SAMClassifier, MR2Classifier])
+def test_warm_start_and_partial_fit_take_the_current_label_smoothing(cls, data):
+    X, y = data
+    est = _fit(cls(**FAST, warm_start=True, max_iter=3), X, y)
+    _fit(est.set_params(label_smoothing=0.3), X, y)
+    assert [m.criterion_.inner.label_smoothing for m in est.members_] == [0.3, 0.3]
+    inc = cls(hidden_layer_sizes=(16,), random_state=0, early_stopping=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        inc.partial_fit(X, y, classes=[0, 1])
+        inc.set_params(label_smoothing=0.25).partial_fit(X, y)
+    assert inc.net_.criterion_.inner.label_smoothing == 0.25
