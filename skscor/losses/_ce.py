@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch.nn.functional as F
 from torch import Tensor
 
-from ._common import _check_real, _reduce
+from ._common import _check_label_smoothing, _reduce
 from ._interface import Loss
 
 __all__ = ["CrossEntropyLoss"]
@@ -35,9 +35,7 @@ class CrossEntropyLoss(Loss):
 
     def __init__(self, label_smoothing: float = 0.0, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.label_smoothing = _check_real(
-            "label_smoothing", label_smoothing, low=0.0, high=1.0, high_inclusive=False
-        )
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         if context is not None and context.logit_offset is not None:

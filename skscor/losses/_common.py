@@ -41,6 +41,13 @@ def _check_real(
     return value
 
 
+def _check_label_smoothing(value: object) -> float:
+    """A label-smoothing strength, in ``[0, 1)``."""
+    return _check_real(
+        "label_smoothing", value, low=0.0, high=1.0, high_inclusive=False
+    )
+
+
 def _check_logits_target(input: Tensor, target: Tensor) -> None:
     """Shape and dtype checks (no value checks: they would force a device sync)."""
     if not isinstance(input, Tensor):

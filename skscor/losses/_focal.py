@@ -15,6 +15,7 @@ from torch import Tensor
 
 from .._docs import fill_doc
 from ._common import (
+    _check_label_smoothing,
     _check_logits_target,
     _check_real,
     _check_reduction,
@@ -143,12 +144,6 @@ def focal_loss(
     _check_reduction(reduction)
     return _focal_loss(
         input, target, gamma, alpha, sample_weight, reduction, label_smoothing
-    )
-
-
-def _check_label_smoothing(value: object) -> float:
-    return _check_real(
-        "label_smoothing", value, low=0.0, high=1.0, high_inclusive=False
     )
 
 

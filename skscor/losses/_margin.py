@@ -21,6 +21,7 @@ from torch import Tensor
 
 from .._docs import fill_doc
 from ._common import (
+    _check_label_smoothing,
     _check_logits_target,
     _check_real,
     _check_reduction,
@@ -266,12 +267,6 @@ def _vs_adjustment(
     return _as_dtype(scale, dtype), _as_dtype(offset, dtype)
 
 
-def _check_smoothing(value: object) -> float:
-    return _check_real(
-        "label_smoothing", value, low=0.0, high=1.0, high_inclusive=False
-    )
-
-
 def _check_weight(weight: object, n_classes: int | None) -> Tensor | None:
     if weight is None:
         return None
@@ -402,7 +397,7 @@ def ldam_loss(
     """
     _check_reduction(reduction)
     scale = _check_real("scale", scale, low=0.0, low_inclusive=False)
-    label_smoothing = _check_smoothing(label_smoothing)
+    label_smoothing = _check_label_smoothing(label_smoothing)
     margins = ldam_margins(class_counts, max_margin, dtype=torch.float64)
     weight_t = _check_weight(weight, None)
     return _ldam(
@@ -476,7 +471,7 @@ def vs_loss(
     _check_reduction(reduction)
     gamma = _check_real("gamma", gamma, low=0.0)
     tau = _check_real("tau", tau, low=0.0)
-    label_smoothing = _check_smoothing(label_smoothing)
+    label_smoothing = _check_label_smoothing(label_smoothing)
     logit_scale, logit_offset = _vs_adjustment(class_counts, gamma, tau, torch.float64)
     weight_t = _check_weight(weight, None)
     return _vs(
@@ -544,7 +539,7 @@ class LDAMLoss(Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
-        self.label_smoothing = _check_smoothing(label_smoothing)
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
         self.scale = _check_real("scale", scale, low=0.0, low_inclusive=False)
         self.max_margin = _check_real("max_margin", max_margin, low=0.0)
         margins = ldam_margins(class_counts, self.max_margin)
@@ -624,7 +619,7 @@ class VSLoss(Loss):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__(reduction)
-        self.label_smoothing = _check_smoothing(label_smoothing)
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
         self.gamma = _check_real("gamma", gamma, low=0.0)
         self.tau = _check_real("tau", tau, low=0.0)
         logit_scale, logit_offset = _vs_adjustment(

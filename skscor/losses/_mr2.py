@@ -9,7 +9,13 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .._docs import fill_doc
-from ._common import _check_logits_target, _check_real, _check_sample_weight, _reduce
+from ._common import (
+    _check_label_smoothing,
+    _check_logits_target,
+    _check_real,
+    _check_sample_weight,
+    _reduce,
+)
 from ._interface import BatchContext, Loss
 
 __all__ = ["MR2Loss", "mr2_representation_term"]
@@ -401,9 +407,7 @@ class MR2Loss(Loss):
     ) -> None:
         super().__init__(reduction)
         self.n_classes = _check_n_classes(n_classes)
-        self.label_smoothing = _check_real(
-            "label_smoothing", label_smoothing, low=0.0, high=1.0, high_inclusive=False
-        )
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
         self.lambda_rep = _check_real("lambda_rep", lambda_rep, low=0.0)
         self.ema_decay = _check_real(
             "ema_decay", ema_decay, low=0.0, high=1.0, high_inclusive=False
