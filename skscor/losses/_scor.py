@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .._docs import fill_doc
-from ._common import _check_real, _reduce
+from ._common import _check_label_smoothing, _check_real, _reduce
 from ._interface import BatchContext, Loss
 
 __all__ = ["scor_penalty", "scor_loss", "SCoRLoss"]
@@ -184,9 +184,7 @@ class SCoRLoss(Loss):
                 "number per batch; use 'mean' or 'sum'."
             )
         self.alpha = _check_real("alpha", alpha, low=0.0)
-        self.label_smoothing = _check_real(
-            "label_smoothing", label_smoothing, low=0.0, high=1.0, high_inclusive=False
-        )
+        self.label_smoothing = _check_label_smoothing(label_smoothing)
 
     def forward(self, input: Tensor, target: Tensor, sample_weight=None, context=None):
         ctx = context if context is not None else BatchContext()
