@@ -208,8 +208,13 @@ def check_methods(names):
 
 
 # ------------------------------------------------------------------ metrics
-def ece(y, proba, n_bins=N_BINS):
-    """Expected calibration error on the max probability, equal-width bins."""
+def ece(y, proba, n_bins=N_BINS, weights=None):
+    """Expected calibration error on the max probability, equal-width bins.
+
+    ``weights``: row weights (the balanced form weights each class's rows by
+    the inverse of its count, as if the classes were equally frequent).
+    """
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     conf = proba.max(axis=1)
     correct = proba.argmax(axis=1) == y
     bins = np.minimum((conf * n_bins).astype(int), n_bins - 1)
@@ -217,32 +222,52 @@ def ece(y, proba, n_bins=N_BINS):
     for b in range(n_bins):
         m = bins == b
         if m.any():
-            total += m.sum() * abs(correct[m].mean() - conf[m].mean())
-    return float(total / len(y))
+            wm = w[m]
+            gap = np.average(correct[m], weights=wm) - np.average(conf[m], weights=wm)
+            total += wm.sum() * abs(gap)
+    return float(total / w.sum())
+
+
+def balanced_weights(y, n_classes):
+    """Row weights that make every class present in ``y`` weigh the same."""
+    counts = np.bincount(y, minlength=n_classes).astype(float)
+    return 1.0 / counts[y]
+
+
+def calibration(y_test, proba, n_classes):
+    """Log-loss, Brier score and ECE, plain and under a uniform class prior."""
+    from sklearn.metrics import log_loss
+
+    labels = np.arange(n_classes)
+    onehot = np.eye(n_classes)[y_test]
+    bw = balanced_weights(y_test, n_classes)
+    p = np.clip(proba, 1e-15, 1.0)
+    p = p / p.sum(axis=1, keepdims=True)
+    sq = ((proba - onehot) ** 2).sum(axis=1)
+    return {
+        "log_loss": float(log_loss(y_test, p, labels=labels)),
+        "brier": float(sq.mean()),
+        "ece": ece(y_test, proba),
+        # The same under a uniform class prior (each class's rows weighing
+        # the same): what the balanced default output answers for.
+        "bal_log_loss": float(log_loss(y_test, p, labels=labels, sample_weight=bw)),
+        "bal_brier": float(np.average(sq, weights=bw)),
+        "bal_ece": ece(y_test, proba, weights=bw),
+    }
 
 
 def metrics(y_test, pred, proba, n_classes, rare):
-    from sklearn.metrics import (
-        balanced_accuracy_score,
-        f1_score,
-        log_loss,
-        recall_score,
-    )
+    from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
     labels = np.arange(n_classes)
     recalls = recall_score(y_test, pred, labels=labels, average=None, zero_division=0)
-    onehot = np.eye(n_classes)[y_test]
-    p = np.clip(proba, 1e-15, 1.0)
-    p = p / p.sum(axis=1, keepdims=True)
     return {
         "bacc": float(balanced_accuracy_score(y_test, pred)),
         "wcr": float(recalls.min()),
         "macro_f1": float(
             f1_score(y_test, pred, labels=labels, average="macro", zero_division=0)
         ),
-        "log_loss": float(log_loss(y_test, p, labels=labels)),
-        "brier": float(((proba - onehot) ** 2).sum(axis=1).mean()),
-        "ece": ece(y_test, proba),
+        **calibration(y_test, proba, n_classes),
         "rare_class": int(rare),
         "rare_mean_proba": float(proba[:, rare].mean()),
         "rare_test_rate": float((y_test == rare).mean()),
@@ -295,6 +320,25 @@ def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
                         ).items()
                     }
                 )
+                temps = getattr(model, "output_temperatures_", None)
+                if temps is not None:
+                    # The same fit's probabilities at temperature 1 (keys
+                    # prefixed t1_ and prior_t1_): what the temperatures did.
+                    rec["output_temperatures"] = dict(temps)
+                    model.output_temperatures_ = dict.fromkeys(temps, 1.0)
+                    for key, out in (("prior_t1_", "training"), ("t1_", None)):
+                        model.set_params(output_prior=out)
+                        proba_1 = full_proba(model, X_te, n_classes)
+                        pred_1 = np.asarray(model.predict(X_te)).astype(int)
+                        rec.update(
+                            {
+                                f"{key}{k}": v
+                                for k, v in metrics(
+                                    y_te, pred_1, proba_1, n_classes, rare
+                                ).items()
+                            }
+                        )
+                    model.output_temperatures_ = temps
                 model.set_params(output_prior=None)
                 if hasattr(model, "numeric_embedding_"):
                     # what numeric_embedding='auto' chose, and on what scores

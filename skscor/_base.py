@@ -185,6 +185,10 @@ class _BaseNetClassifier(
         "tau": [Interval(Real, 0, None, closed="left")],
         "output_prior": [StrOptions({"balanced", "training"}), None],
         "decision_offsets": [StrOptions({"auto"}), None],
+        "output_temperature": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
         "module": [callable, None],
         "device": [StrOptions({"auto", "cpu", "cuda"})],
         "n_threads": [
@@ -232,6 +236,7 @@ class _BaseNetClassifier(
         tau=1.0,
         output_prior=None,
         decision_offsets="auto",
+        output_temperature="auto",
         module=None,
         device="auto",
         n_threads="auto",
@@ -265,6 +270,7 @@ class _BaseNetClassifier(
         self.tau = tau
         self.output_prior = output_prior
         self.decision_offsets = decision_offsets
+        self.output_temperature = output_temperature
         self.module = module
         self.device = device
         self.n_threads = n_threads

@@ -96,3 +96,65 @@ def tune_offsets(logits, y, n_classes, *, grid=GRID, rounds=ROUNDS):
         if not moved or n_classes == 2:
             break
     return b
+
+
+# The outputs of predict_proba, each with its own temperature: the default
+# and output_prior's two.
+OUTPUTS = ("default", "balanced", "training")
+# Bounds of a fitted temperature: beyond them a scalar fitted on held-out rows
+# is answering a near-separable (or near-random) split, not the model's scale.
+TEMPERATURE_BOUNDS = (0.25, 4.0)
+
+
+def fit_temperature(logits, y, weights, *, bounds=TEMPERATURE_BOUNDS):
+    """The temperature ``T`` minimising the weighted log-loss of ``softmax(z / T)``.
+
+    The log-loss of ``softmax(beta z)`` is convex in ``beta = 1 / T`` (a
+    log-sum-exp of functions linear in ``beta`` minus a linear one): its
+    derivative is increasing, and bisection on it (in ``log beta``) finds the
+    one minimum, clipped to ``bounds``. ``T`` rescales every class's logit
+    alike: the argmax, and so every decision, is unchanged.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n_rows, n_classes)
+        Held-out decision logits (or log-probabilities); finite.
+    y : ndarray of shape (n_rows,)
+        Encoded labels ``0..n_classes-1``.
+    weights : ndarray of shape (n_rows,)
+        Non-negative row weights (the class weights that make the rows'
+        class mix the prior the output answers for).
+
+    Returns
+    -------
+    temperature : float
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    # a probability that underflowed to 0 (log -inf) stays finite: 0 * inf
+    # would be NaN in the slope
+    z = np.maximum(z - z.max(axis=1, keepdims=True), -1e4)
+    w = np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
+    zy = z[np.arange(len(z)), np.asarray(y)]
+
+    def slope(beta):
+        # d/d beta of the weighted mean of logsumexp(beta z) - beta z_y
+        s = beta * z
+        s -= s.max(axis=1, keepdims=True)
+        p = np.exp(s)
+        p /= p.sum(axis=1, keepdims=True)
+        return float(w @ ((p * z).sum(axis=1) - zy))
+
+    lo, hi = np.log(1.0 / bounds[1]), np.log(1.0 / bounds[0])
+    if slope(np.exp(lo)) >= 0:
+        return float(bounds[1])
+    if slope(np.exp(hi)) <= 0:
+        return float(bounds[0])
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if slope(np.exp(mid)) > 0:
+            hi = mid
+        else:
+            lo = mid
+    beta = np.exp(0.5 * (lo + hi))
+    return float(1.0 / beta)

@@ -89,40 +89,70 @@ class _PredictMixin:
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
 
-    def _decision_offsets(self):
+    _UNSET = object()
+
+    def _decision_offsets(self, target=_UNSET):
         """The offsets added to the averaged decision logits, or None.
 
         ``decision_offsets_`` (chosen at fit, see ``decision_offsets``) under
-        the default output only: ``output_prior`` asks for probabilities under
-        a stated prior, which the offsets would move away from.
+        the default output only: ``output_prior`` (or ``target``) asks for
+        probabilities under a stated prior, which the offsets would move away
+        from.
         """
-        if getattr(self, "output_prior", None) is not None:
+        if target is self._UNSET:
+            target = getattr(self, "output_prior", None)
+        if target is not None:
             return None
         offsets = self.__dict__.get("decision_offsets_")
         if offsets is None or not np.any(offsets):
             return None
         return offsets
 
-    def _output_logits(self, logits, prior):
+    def _output_logits(self, logits, prior, target=_UNSET):
         """The logits ``predict`` decides on, from trained decision logits.
 
-        With ``output_prior``: one network's move to it under its kept
-        ``prior``; otherwise the decision offsets (meant for the averaged
-        output of an ensemble). The two never apply together.
-        ``_forward(output=False)`` gives the trained logits.
+        With ``output_prior`` (or ``target``, one of its values): one
+        network's move to it under its kept ``prior``; otherwise the decision
+        offsets (meant for the averaged output of an ensemble). The two never
+        apply together. ``_forward(output=False)`` gives the trained logits.
+        The output's temperature does not enter: it moves no decision.
         """
         z = np.asarray(logits, dtype=np.float64)
-        target = getattr(self, "output_prior", None)
+        if target is self._UNSET:
+            target = getattr(self, "output_prior", None)
         if target is not None:
             trained = self._posthoc_shift(prior, None)
             return z + (
                 self._posthoc_shift(prior, target)
                 - (0.0 if trained is None else trained)
             )
-        offsets = self._decision_offsets()
+        offsets = self._decision_offsets(None)
         return z if offsets is None else z + offsets
 
-    _UNSET = object()
+    def _output_class_prior(self, target):
+        """The class prior an output's probabilities answer for.
+
+        ``target`` is an ``output_prior`` value: 'balanced' uniform,
+        'training' the training frequencies; None the default output's,
+        ``pi_out`` of :meth:`_posthoc_shift` (the trained prior, tempered by
+        a logit adjustment).
+        """
+        k = self.n_classes_
+        if target == "balanced":
+            return np.full(k, 1.0 / k)
+        if target == "training":
+            return resolve_balance(self.class_counts_, None).main.prior
+        prior = np.asarray(self.class_prior_, dtype=np.float64)
+        if self.logit_adjustment is not None and self.tau > 0:
+            prior = prior ** (1.0 - self.tau)
+        return prior / prior.sum()
+
+    def _output_temperature(self):
+        """The temperature of the current output (see ``output_temperature``)."""
+        temps = self.__dict__.get("output_temperatures_")
+        if not temps:
+            return 1.0
+        return temps[getattr(self, "output_prior", None) or "default"]
 
     def _posthoc_shift(self, prior=None, target=_UNSET):
         """The shift added to the network's decision logits, or None.
@@ -217,6 +247,8 @@ class _PredictMixin:
         # Offsets move the averaged decision (not each member's): they were
         # chosen on the members' held-out log-probabilities.
         offsets = self._decision_offsets() if output else None
+        # The output's temperature scales the final logits: no decision moves.
+        temperature = self._output_temperature() if output else 1.0
         modules = [net.module_ for net in nets]
         device = nets[0].device
         with eval_mode(*modules), torch.inference_mode():
@@ -242,6 +274,8 @@ class _PredictMixin:
                     block -= np.log(len(nets))
                 if offsets is not None:
                     block += offsets
+                if temperature != 1.0:
+                    block /= temperature
                 # Finite inputs far outside the training range can still
                 # overflow the float32 forward pass; NaN probabilities must not
                 # pass silently.

@@ -12,6 +12,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._balance import resolve_balance
+from ._decision import OUTPUTS as _OUTPUTS
 from ._encoding import resolve_batch_size, resolve_device
 from ._preprocessing import TabularEncoder
 from ._reports import set_fitted_state, set_report_rows
@@ -53,6 +54,9 @@ def save_weights(est, f):
         "class_weight": [float(w) for w in est.class_weight_],
         "class_prior": [float(p) for p in est.class_prior_],
         "decision_offsets": [float(b) for b in est.decision_offsets_],
+        "output_temperatures": {
+            k: float(v) for k, v in est.__dict__.get("output_temperatures_", {}).items()
+        },
         # The embedding the networks were built with ('auto' chose it).
         "numeric_embedding": est.__dict__.get(
             "numeric_embedding_", est.numeric_embedding
@@ -175,6 +179,14 @@ def load_weights(est, f):
             payload.get("decision_offsets", np.zeros(len(est.classes_))),
             dtype=np.float64,
         )
+        # Files written before the temperatures existed: probabilities as
+        # the networks give them.
+        est.output_temperatures_ = {
+            k: float(v)
+            for k, v in payload.get(
+                "output_temperatures", dict.fromkeys(_OUTPUTS, 1.0)
+            ).items()
+        }
         rows = payload.get("report_rows")
         loss_curve = [float(v) for v in payload["loss_curve"]]
     except BaseException as err:

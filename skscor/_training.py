@@ -20,7 +20,8 @@ from sklearn.metrics import check_scoring
 
 from . import _encoding as enc
 from ._balance import resolve_balance
-from ._decision import tune_offsets
+from ._decision import OUTPUTS as _OUTPUTS
+from ._decision import fit_temperature, tune_offsets
 from ._hooks import ClassBalance, OptimizerValues, Progress
 from ._inference import _softmax_
 from ._lockstep import run_lockstep
@@ -411,6 +412,7 @@ class _TrainingMixin:
             self.decision_offsets_ = tune_offsets(
                 logp[rows], y_enc[rows], self.n_classes_
             )
+        self.output_temperatures_ = self._fit_temperatures(runs, y_enc, held)
         if k > 1:
             self._combine_members(runs, X, y_enc, seed, held)
         else:
@@ -423,6 +425,47 @@ class _TrainingMixin:
             if key not in seen:
                 seen.add(key)
                 warnings.warn(w.message, w.category, stacklevel=4)
+
+    def _fit_temperatures(self, runs, y_enc, held):
+        """``output_temperatures_``: one temperature per output of ``predict_proba``.
+
+        ``output_temperature='auto'``: for each output (the default, and
+        ``output_prior`` 'balanced' and 'training') the temperature that
+        minimises, on the members' held-out rows, the log-loss of that
+        output's probabilities with each class weighted to the prior the
+        output answers for (:meth:`_output_class_prior`). Without held-out
+        rows (``early_stopping=False`` or 'refit', ``partial_fit``, an
+        interrupted fit) there is nothing to fit on, and every temperature
+        is 1 (earlier ones would describe networks that have moved on).
+        """
+        fixed = self.output_temperature
+        if fixed != "auto":
+            return dict.fromkeys(_OUTPUTS, float(fixed))
+        temps = dict.fromkeys(_OUTPUTS, 1.0)
+        if held is None or self.stop_reason_ == "interrupted":
+            return temps
+        rows, logp = held
+        true = y_enc[rows]
+        found = np.bincount(true, minlength=self.n_classes_)
+        if np.any(found == 0):
+            return temps
+        for name in _OUTPUTS:
+            target = None if name == "default" else name
+            if target is None:
+                z = self._output_logits(logp[rows], None, target=None)
+            else:
+                shifted = [
+                    {"_eval": (r, self._output_logits(z, run["class_prior_"], target))}
+                    for run in runs
+                    for r, z in [run["_eval"]]
+                ]
+                z = _held_out_log_proba(shifted, len(y_enc), self.n_classes_)[1]
+                z = z[rows]
+            # rows of class c weighted so that the classes' mix is the prior
+            # the output answers for
+            weight = self._output_class_prior(target) / (found / len(true))
+            temps[name] = fit_temperature(z, true, weight[true])
+        return temps
 
     def _keep_member(self, nets, runs):
         """Append the member just trained (``net_``) and its fitted state."""

@@ -144,6 +144,10 @@ def test_offsets_move_predictions_and_proba_together(data, tuned):
     for a, b in zip(plain.members_, tuned.members_, strict=True):
         for pa, pb in zip(a.module_.parameters(), b.module_.parameters(), strict=True):
             np.testing.assert_array_equal(pa.detach().numpy(), pb.detach().numpy())
+    # the offsets alone (the output temperatures: tests/test_temperature.py)
+    tuned = pickle.loads(pickle.dumps(tuned))
+    for clf in (plain, tuned):
+        clf.output_temperatures_ = dict.fromkeys(clf.output_temperatures_, 1.0)
     logp = np.log(plain.predict_proba(X))
     shifted = logp + tuned.decision_offsets_
     shifted -= np.logaddexp.reduce(shifted, axis=1, keepdims=True)

@@ -393,6 +393,7 @@ BAD_PARAMS = {
     "tau": [-1.0, float("nan")],
     "output_prior": ["uniform", "frequencies"],
     "decision_offsets": ["tuned", True],
+    "output_temperature": [0.0, -1.0, float("nan"), "fitted", None],
     "n_members": [0, 2.5, "5"],
     "scoring": ["no_such_scorer", 3],
     "n_threads": [0, "many"],
