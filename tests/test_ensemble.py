@@ -182,7 +182,7 @@ def test_each_member_is_selected_on_its_own_held_out_rows(data, crossfit):
         # each member validated on its own fold and restored its best epoch
         losses = [row["valid_criterion"] for row in net.history]
         assert len(losses) == len(net.history)
-        z = clf._forward(Xe[valid], nets=[net])
+        z = clf._forward(Xe[valid], nets=[net], output=False)
         p = np.exp(z - z.max(1, keepdims=True))
         proba[valid] += p / p.sum(1, keepdims=True)
     # the out-of-fold score is computed from exactly these predictions
@@ -366,10 +366,16 @@ def test_output_prior_applies_to_every_member(data):
     Xe = ens._network_input(X)
     probas = []
     for net in ens.members_:
-        z = ens._forward(Xe, nets=[net]) + np.log(freq) - np.log(net.kept_prior)
+        z = ens._forward(Xe, nets=[net], output=False)
+        z = z + np.log(freq) - np.log(net.kept_prior)
         p = np.exp(z - z.max(1, keepdims=True))
         probas.append(p / p.sum(1, keepdims=True))
-    np.testing.assert_allclose(moved.predict_proba(X), np.mean(probas, 0), rtol=1e-9)
+    # then the output's temperature (tests/test_temperature.py)
+    z = np.log(np.mean(probas, 0)) / moved.output_temperatures_["training"]
+    p = np.exp(z - z.max(1, keepdims=True))
+    np.testing.assert_allclose(
+        moved.predict_proba(X), p / p.sum(1, keepdims=True), rtol=1e-9
+    )
 
 
 # ---------------------------------------------------------------- scoring
@@ -401,7 +407,7 @@ def test_kept_epoch_minimises_the_balanced_selection_loss(data, estimator):
     else:
         clf = SCoRClassifier(**params).fit(X, y)
     _, valid = enc.member_splits(y, 0.25, 1, enc.draw_seed(0))[0]
-    z = clf._forward(clf._network_input(X[valid]), nets=[clf.net_]).astype(np.float64)
+    z = clf._forward(clf._network_input(X[valid]), nets=[clf.net_], output=False)
     logp = z - z.max(1, keepdims=True)
     logp -= np.log(np.exp(logp).sum(1, keepdims=True))
     log_pt = logp[np.arange(len(valid)), y[valid]]
@@ -424,6 +430,9 @@ def test_scoring_chooses_the_kept_epoch(data, scoring):
         max_iter=25,
         n_iter_no_change=5,
         validation_fraction=0.1,
+        # the epochs are scored on the network's own probabilities: the
+        # output temperature is fitted afterwards (on these same rows)
+        output_temperature=1.0,
         **{**NET, "early_stopping": True},
     )
     with warnings.catch_warnings():
