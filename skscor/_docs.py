@@ -159,7 +159,8 @@ hidden_layer_sizes : array-like of int, default=(100,)
         temperature undoes that (benchmarks/README.md). A float: that
         temperature for every output (``1.0``: the networks' probabilities
         as they are). With 'auto', 1 without held-out rows
-        (``early_stopping=False`` or 'refit', after ``partial_fit``).
+        (``early_stopping=False`` or 'refit', after ``partial_fit``) or
+        when a class has none (a class of one training row).
     module : callable or None, default=None
         A ``torch.nn.Module`` class (or factory) called as
         ``module(n_features, n_classes)`` that returns logits. It must be

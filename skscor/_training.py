@@ -436,7 +436,9 @@ class _TrainingMixin:
         output answers for (:meth:`_output_class_prior`). Without held-out
         rows (``early_stopping=False`` or 'refit', ``partial_fit``, an
         interrupted fit) there is nothing to fit on, and every temperature
-        is 1 (earlier ones would describe networks that have moved on).
+        is 1 (earlier ones would describe networks that have moved on); so
+        it is where a class has no held-out row, whose weight would be
+        undefined.
         """
         fixed = self.output_temperature
         if fixed != "auto":
