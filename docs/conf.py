@@ -73,6 +73,7 @@ _EXAMPLE_ORDER = [
     "plot_quickstart.py",
     "plot_tabular_frame.py",
     "plot_pipeline_gridsearch.py",
+    "plot_probabilities.py",
     "plot_spectral_report.py",
     "plot_class_hessian.py",
     "plot_class_disparity.py",
