@@ -160,7 +160,9 @@ hidden_layer_sizes : array-like of int, default=(100,)
         temperature for every output (``1.0``: the networks' probabilities
         as they are). With 'auto', 1 without held-out rows
         (``early_stopping=False`` or 'refit', after ``partial_fit``) or
-        when a class has none (a class of one training row).
+        when a class has none (a class of one training row). The held-out
+        rows count as rows: ``sample_weight`` does not enter the fit, as it
+        does not enter the early-stopping selection or the offsets.
     module : callable or None, default=None
         A ``torch.nn.Module`` class (or factory) called as
         ``module(n_features, n_classes)`` that returns logits. It must be

@@ -34,7 +34,10 @@ class _PredictMixin:
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             For two classes, ``z_1 - z_0`` (the score of ``classes_[1]``, as in
             scikit-learn); otherwise the logits, float64. With
-            ``logit_adjustment='post-hoc'`` they are adjusted.
+            ``logit_adjustment='post-hoc'`` they are adjusted; like
+            :meth:`predict_proba` they include the decision offsets and are
+            divided by the output's temperature (``output_temperatures_``),
+            which moves no decision.
         """
         z = self._logits(X)
         if z.shape[1] == 2:
@@ -59,7 +62,9 @@ class _PredictMixin:
 
         With ``logit_adjustment='post-hoc'`` these are the probabilities
         under a uniform class prior (the training prior divided out, to the
-        power ``tau``), so that :meth:`predict` stays their argmax.
+        power ``tau``), so that :meth:`predict` stays their argmax. The final
+        logits are divided by the output's temperature
+        (``output_temperature``), fitted on the held-out rows by default.
 
         %(predict_X)s
 
