@@ -146,23 +146,25 @@ hidden_layer_sizes : array-like of int, default=(100,)
         Temperature ``T`` dividing the final logits of ``predict_proba``
         (``softmax(z / T)``): it makes the probabilities sharper (``T < 1``)
         or softer without moving any decision (``predict`` and the offsets
-        are unchanged). 'auto': one temperature per output (the default and
-        each ``output_prior``), stored in ``output_temperatures_``, fitted
-        after training on the held-out rows of the members' early-stopping
-        splits (each row predicted by the members that did not train on it)
-        to minimise the log-loss of that output, each class weighted to the
-        prior the output answers for (uniform for the default output under
-        ``class_weight='balanced'``, the training frequencies for
-        'training'); bounded to ``[0.25, 4]``. Label smoothing and the focal
-        term train toward less confident probabilities than the data
-        warrant, and averaging members softens them further; the fitted
-        temperature undoes that (benchmarks/README.md). A float: that
-        temperature for every output (``1.0``: the networks' probabilities
-        as they are). With 'auto', 1 without held-out rows
-        (``early_stopping=False`` or 'refit', after ``partial_fit``) or
-        when a class has none (a class of one training row). The held-out
-        rows count as rows: ``sample_weight`` does not enter the fit, as it
-        does not enter the early-stopping selection or the offsets.
+        are unchanged). A prediction-time choice, as ``output_prior`` (no
+        refit). 'auto': the current output's temperature in
+        ``output_temperatures_``, one per output (the default and each
+        ``output_prior``), fitted after training on the held-out rows of the
+        members' early-stopping splits (each row predicted by the members
+        that did not train on it) to minimise the log-loss of that output,
+        each class weighted to the prior the output answers for (uniform for
+        the default output under ``class_weight='balanced'``, the training
+        frequencies for 'training'); bounded to ``[0.25, 4]``. Label
+        smoothing and the focal term train toward less confident
+        probabilities than the data warrant, and averaging members softens
+        them further; the fitted temperature undoes that
+        (benchmarks/README.md). A float: that temperature for every output
+        (``1.0``: the networks' probabilities as they are). The fitted
+        temperatures are 1 without held-out rows (``early_stopping=False``
+        or 'refit', after ``partial_fit``) or when a class has none (a class
+        of one training row). The held-out rows count as rows:
+        ``sample_weight`` does not enter the fit, as it does not enter the
+        early-stopping selection or the offsets.
     module : callable or None, default=None
         A ``torch.nn.Module`` class (or factory) called as
         ``module(n_features, n_classes)`` that returns logits. It must be
@@ -329,8 +331,8 @@ classes_ : ndarray of shape (n_classes,)
         The offsets of ``decision_offsets`` added to the decision logits
         (zeros when none were chosen).
     output_temperatures_ : dict
-        The temperature of each output of ``predict_proba`` (see
-        ``output_temperature``): ``{'default': T, 'balanced': T,
+        The temperature fitted for each output of ``predict_proba``, used
+        under ``output_temperature='auto'``: ``{'default': T, 'balanced': T,
         'training': T}``, keyed by ``output_prior`` (``'default'`` for
         ``None``).
     numeric_embedding_ : {'periodic'} or None

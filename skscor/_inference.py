@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 import torch
 
@@ -153,7 +156,24 @@ class _PredictMixin:
         return prior / prior.sum()
 
     def _output_temperature(self):
-        """The temperature of the current output (see ``output_temperature``)."""
+        """The temperature of the current output (see ``output_temperature``).
+
+        A prediction-time choice, as ``output_prior``: a number is used as it
+        is; 'auto' reads the output's fitted ``output_temperatures_``.
+        """
+        fixed = getattr(self, "output_temperature", "auto")
+        if not (isinstance(fixed, str) and fixed == "auto"):
+            # set_params after fit bypasses fit's validation
+            if (
+                isinstance(fixed, bool)
+                or not isinstance(fixed, numbers.Real)
+                or not (math.isfinite(fixed) and fixed > 0)
+            ):
+                raise ValueError(
+                    "The 'output_temperature' parameter must be 'auto' or a "
+                    f"finite float > 0; got {fixed!r}."
+                )
+            return float(fixed)
         temps = self.__dict__.get("output_temperatures_")
         if not temps:
             return 1.0

@@ -429,8 +429,9 @@ class _TrainingMixin:
     def _fit_temperatures(self, runs, y_enc, held):
         """``output_temperatures_``: one temperature per output of ``predict_proba``.
 
-        ``output_temperature='auto'``: for each output (the default, and
-        ``output_prior`` 'balanced' and 'training') the temperature that
+        Fitted whatever ``output_temperature`` says (it chooses at prediction
+        time between these and a fixed value): for each output (the default,
+        and ``output_prior`` 'balanced' and 'training') the temperature that
         minimises, on the members' held-out rows, the log-loss of that
         output's probabilities with each class weighted to the prior the
         output answers for (:meth:`_output_class_prior`). Without held-out
@@ -440,9 +441,6 @@ class _TrainingMixin:
         it is where a class has no held-out row, whose weight would be
         undefined.
         """
-        fixed = self.output_temperature
-        if fixed != "auto":
-            return dict.fromkeys(_OUTPUTS, float(fixed))
         temps = dict.fromkeys(_OUTPUTS, 1.0)
         if held is None or self.stop_reason_ == "interrupted":
             return temps

@@ -169,19 +169,40 @@ def test_temperature_moves_probabilities_not_decisions(data, tempered, output_pr
 def test_a_fixed_temperature_and_one(data, tempered):
     X, y = data
     one = _fit(FocalClassifier(output_temperature=1.0, **NET), X, y)
-    two = _fit(FocalClassifier(output_temperature=2.0, **NET), X, y)
-    assert one.output_temperatures_ == dict.fromkeys(
-        ("default", "balanced", "training"), 1.0
-    )
-    assert set(two.output_temperatures_.values()) == {2.0}
+    # the temperatures are fitted whatever the parameter says
+    assert one.output_temperatures_ == tempered.output_temperatures_
     # the same networks and decisions as the fitted temperatures give
     np.testing.assert_array_equal(one.predict(X), tempered.predict(X))
     np.testing.assert_array_equal(one.decision_offsets_, tempered.decision_offsets_)
+    plain = pickle.loads(pickle.dumps(tempered))
+    plain.output_temperatures_ = dict.fromkeys(plain.output_temperatures_, 1.0)
     np.testing.assert_allclose(
-        two.predict_log_proba(X),
-        log_softmax(one.predict_log_proba(X) / 2.0, axis=1),
+        one.predict_log_proba(X), plain.predict_log_proba(X), atol=1e-12
+    )
+    # a prediction-time choice, as output_prior: no refit
+    one.set_params(output_temperature=2.0)
+    np.testing.assert_allclose(
+        one.predict_log_proba(X),
+        log_softmax(plain.predict_log_proba(X) / 2.0, axis=1),
         atol=1e-9,
     )
+    for output_prior in (None, "training"):
+        one.set_params(output_temperature="auto", output_prior=output_prior)
+        tempered.set_params(output_prior=output_prior)
+        try:
+            np.testing.assert_allclose(
+                one.predict_proba(X), tempered.predict_proba(X), atol=1e-12
+            )
+        finally:
+            tempered.set_params(output_prior=None)
+
+
+@pytest.mark.parametrize("value", [0.0, -2.0, float("nan"), "fitted", True])
+def test_a_bad_temperature_set_after_fit_is_refused(data, tempered, value):
+    X, _ = data
+    clf = pickle.loads(pickle.dumps(tempered)).set_params(output_temperature=value)
+    with pytest.raises(ValueError, match="output_temperature"):
+        clf.predict_proba(X)
 
 
 @pytest.mark.parametrize(
