@@ -412,13 +412,15 @@ class _TrainingMixin:
             self.decision_offsets_ = tune_offsets(
                 logp[rows], y_enc[rows], self.n_classes_
             )
-        self.output_temperatures_ = self._fit_temperatures(runs, y_enc, held)
         if k > 1:
             self._combine_members(runs, X, y_enc, seed, held)
         else:
             rows, logits = runs[0]["_eval"]
             pred = np.argmax(self._output_logits(logits, self.class_prior_), axis=1)
             set_report_rows(self, y_enc[rows], pred, on=runs[0]["_on"])
+        # after the ensemble's state: the default output answers for the
+        # first member's prior (class_prior_)
+        self.output_temperatures_ = self._fit_temperatures(runs, y_enc, held)
         seen = set()
         for w in caught:
             key = (w.category, str(w.message))
