@@ -29,6 +29,7 @@ from skscor.metrics import class_disparity
 
 from ._data import available_names, make_task
 from ._peers import PEERS
+from .natural import output_calibration
 
 # The study's methods: registry variants (skscor._variants), then peers
 # (benchmarks._peers). Results written before the registry took them over
@@ -114,39 +115,9 @@ def run(path: Path, seeds: int, methods=METHODS) -> None:
                         "t": dt,
                     }
                     if hasattr(clf, "predict_proba"):
-                        rec.update(_calibration(clf, task.X_test, task.y_test))
+                        rec.update(output_calibration(clf, task.X_test, task.y_test))
                     out.write(json.dumps(rec) + "\n")
                     out.flush()
-
-
-def _calibration(clf, X, y):
-    """Calibration of the fitted model's probabilities on the test rows.
-
-    A skscor estimator answers for two priors (the default output and
-    ``output_prior='training'``, keys prefixed ``prior_``), each also at
-    temperature 1 (prefixed ``t1_``): what its fitted temperatures did.
-    """
-    from .natural import calibration, full_proba
-
-    classes = np.unique(np.r_[np.asarray(clf.classes_), np.unique(y)])
-    k = int(classes.max()) + 1
-    y = np.asarray(y).astype(int)
-    rec = calibration(y, full_proba(clf, X, k), k)
-    temps = getattr(clf, "output_temperatures_", None)
-    if temps is None:
-        return rec
-    rec["output_temperatures"] = dict(temps)
-    runs = [("prior_", "training", temps)]
-    runs += [("t1_", None, dict.fromkeys(temps, 1.0))]
-    runs += [("prior_t1_", "training", dict.fromkeys(temps, 1.0))]
-    for prefix, out, tt in runs:
-        clf.set_params(output_prior=out)
-        clf.output_temperatures_ = tt
-        for key, v in calibration(y, full_proba(clf, X, k), k).items():
-            rec[prefix + key] = v
-    clf.set_params(output_prior=None)
-    clf.output_temperatures_ = temps
-    return rec
 
 
 def table(path: Path, methods=METHODS) -> str:

@@ -28,7 +28,7 @@ from skscor._variants import VARIANTS, build
 from skscor.metrics import class_disparity
 
 from ._common import set_threads, source_version
-from .defaults_study import _calibration
+from .natural import output_calibration
 
 
 def make(ratio: int, seed: int, n: int = 80_000):
@@ -97,7 +97,7 @@ def run(out: Path, methods, ratios, seeds, rows=80_000, max_iter=None) -> None:
                 # log-loss, Brier score and ECE, plain and class-balanced (for
                 # an skscor estimator also its 'training' output and both at
                 # temperature 1)
-                rec.update(_calibration(clf, X_te, y_te))
+                rec.update(output_calibration(clf, X_te, y_te))
                 with out.open("a") as f:
                     f.write(json.dumps(rec) + "\n")
                 print(json.dumps(rec), flush=True)

@@ -256,6 +256,37 @@ def calibration(y_test, proba, n_classes):
     }
 
 
+def output_calibration(model, X, y):
+    """Calibration of a fitted model's probabilities on the test rows ``X, y``.
+
+    :func:`calibration`'s keys; for an skscor estimator also its
+    ``output_prior='training'`` output (keys prefixed ``prior_``) and both
+    outputs at temperature 1 (``t1_``, ``prior_t1_``): what its fitted
+    temperatures did. The model's parameters are restored.
+    """
+    y = np.asarray(y).astype(int)
+    k = int(max(np.max(np.asarray(model.classes_, dtype=int)), y.max())) + 1
+    rec = calibration(y, full_proba(model, X, k), k)
+    temps = getattr(model, "output_temperatures_", None)
+    if temps is None:
+        return rec
+    rec["output_temperatures"] = dict(temps)
+    kept = model.get_params()
+    runs = (("prior_", "training", "auto"), ("t1_", None, 1.0))
+    runs += (("prior_t1_", "training", 1.0),)
+    try:
+        for prefix, out, t in runs:
+            model.set_params(output_prior=out, output_temperature=t)
+            for key, v in calibration(y, full_proba(model, X, k), k).items():
+                rec[prefix + key] = v
+    finally:
+        model.set_params(
+            output_prior=kept["output_prior"],
+            output_temperature=kept["output_temperature"],
+        )
+    return rec
+
+
 def metrics(y_test, pred, proba, n_classes, rare):
     from sklearn.metrics import balanced_accuracy_score, f1_score, recall_score
 
@@ -325,7 +356,7 @@ def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
                     # The same fit's probabilities at temperature 1 (keys
                     # prefixed t1_ and prior_t1_): what the temperatures did.
                     rec["output_temperatures"] = dict(temps)
-                    model.output_temperatures_ = dict.fromkeys(temps, 1.0)
+                    model.set_params(output_temperature=1.0)
                     for key, out in (("prior_t1_", "training"), ("t1_", None)):
                         model.set_params(output_prior=out)
                         proba_1 = full_proba(model, X_te, n_classes)
@@ -338,7 +369,7 @@ def run_one(task, method, seed, split, overrides=None, version=None) -> dict:
                                 ).items()
                             }
                         )
-                    model.output_temperatures_ = temps
+                    model.set_params(output_temperature="auto")
                 model.set_params(output_prior=None)
                 if hasattr(model, "numeric_embedding_"):
                     # what numeric_embedding='auto' chose, and on what scores

@@ -50,16 +50,14 @@ print("temperatures:", {k: round(v, 3) for k, v in clf.output_temperatures_.item
 
 
 def proba_of(output_prior, fitted):
-    """The rare class's test probabilities of one output, fitted T or T = 1."""
-    kept = clf.output_temperatures_
-    clf.set_params(output_prior=output_prior)
-    if not fitted:
-        clf.output_temperatures_ = dict.fromkeys(kept, 1.0)
-    try:
-        return clf.predict_proba(X_test)[:, 1], clf.predict(X_test)
-    finally:
-        clf.output_temperatures_ = kept
-        clf.set_params(output_prior=None)
+    """The rare class's test probabilities of one output, fitted T or T = 1.
+
+    Both are prediction-time choices: no refit.
+    """
+    clf.set_params(
+        output_prior=output_prior, output_temperature="auto" if fitted else 1.0
+    )
+    return clf.predict_proba(X_test)[:, 1], clf.predict(X_test)
 
 
 # %%

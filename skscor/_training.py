@@ -456,18 +456,26 @@ class _TrainingMixin:
             if target is None:
                 z = self._output_logits(logp[rows], None, target=None)
             else:
-                shifted = [
-                    {"_eval": (r, self._output_logits(z, run["class_prior_"], target))}
-                    for run in runs
-                    for r, z in [run["_eval"]]
-                ]
-                z = _held_out_log_proba(shifted, len(y_enc), self.n_classes_)[1]
-                z = z[rows]
+                z = self._held_out_output(runs, len(y_enc), target)[rows]
             # rows of class c weighted so that the classes' mix is the prior
             # the output answers for
             weight = self._output_class_prior(target) / (found / len(true))
             temps[name] = fit_temperature(z, true, weight[true])
         return temps
+
+    def _held_out_output(self, runs, n, target):
+        """Out-of-fold log-probabilities of an ``output_prior`` output.
+
+        Each member's held-out logits moved to ``target`` under its own kept
+        prior, then averaged over the members that held a row out
+        (:func:`_held_out_log_proba`); meaningful on the held-out rows.
+        """
+        shifted = [
+            {"_eval": (r, self._output_logits(z, run["class_prior_"], target))}
+            for run in runs
+            for r, z in [run["_eval"]]
+        ]
+        return _held_out_log_proba(shifted, n, self.n_classes_)[1]
 
     def _keep_member(self, nets, runs):
         """Append the member just trained (``net_``) and its fitted state."""
@@ -625,12 +633,7 @@ class _TrainingMixin:
             if getattr(self, "output_prior", None) is None:
                 report = self._output_logits(plain[rows], None)
             else:
-                shifted = [
-                    {"_eval": (r, self._output_logits(z, run["class_prior_"]))}
-                    for run in runs
-                    for r, z in [run["_eval"]]
-                ]
-                report = _held_out_log_proba(shifted, len(y_enc), self.n_classes_)[1]
+                report = self._held_out_output(runs, len(y_enc), self.output_prior)
                 report = report[rows]
             pred = np.argmax(report, axis=1)
             on = (
