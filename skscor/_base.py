@@ -606,7 +606,9 @@ class _BaseNetClassifier(
             y if with_y else "no_validation",
             reset=reset,
             accept_sparse=("csr", "csc"),
-            ensure_all_finite="allow-nan",
+            # NaN is imputed, and infinity is refused by the preprocessing,
+            # whose error names the column (scikit-learn's does not).
+            ensure_all_finite=False,
             dtype=[np.float32, np.float64],
         )
         return out if with_y else (out, None)

@@ -285,6 +285,23 @@ def test_conditioned_input_is_taken_as_it_comes(cls_name, case):
     assert proba.shape == (len(y_in), 2) and np.isfinite(proba).all()
 
 
+@pytest.mark.parametrize("cls_name", list(CLASSES))
+@pytest.mark.parametrize("to_input", [np.asarray, sp.csr_matrix], ids=["dense", "csr"])
+def test_infinity_in_an_array_names_the_column(cls_name, to_input):
+    # A frame's column is named by the preprocessing (test_preprocessing);
+    # an array's column by its index, at fit and at every prediction.
+    X, y = blobs()
+    X_inf, _, _ = _with_inf(X, y)
+    est = CLASSES[cls_name](**TINY)
+    with pytest.raises(ValueError, match="infinity in column 2; replace it"):
+        est.fit(to_input(X_inf), y)
+    assert_unfitted(est, X)
+    est.fit(X, y)
+    for method in ("predict", "predict_proba", "decision_function"):
+        with pytest.raises(ValueError, match="infinity in column 2; replace it"):
+            getattr(est, method)(to_input(X_inf))
+
+
 def _predict_with_nan(X):
     X = X.copy()
     X[0, 0] = np.nan
