@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -579,6 +579,15 @@ class MR2Classifier(_BaseNetClassifier):
     label_smoothing : float, default=0.1
         Smoothing of the cross-entropy term's target; ``0`` is the paper's
         loss.
+    rep_batch_size : int or None, default=256
+        Largest set of rows the representation term compares pairwise: a
+        larger batch (``batch_size='auto'`` passes 256 rows when a network
+        trains on more than about 8,200 rows, and stops at 1,024) is cut into
+        equal random parts of at most this many rows, and the term is their
+        mean. The term's cost grows with the square of the rows it compares:
+        on 60,000 rows (batches of 1,024) a fit takes about a third of the
+        time. Batches of 256 rows or fewer are unchanged. ``None``: the whole
+        batch, however large.
     {_docs.BASE_PARAMS}
 
     Attributes
@@ -594,7 +603,8 @@ class MR2Classifier(_BaseNetClassifier):
     -----
     **Defaults and the paper's setting.** The defaults weigh the classes
     (``class_weight='balanced'``); the paper's setting is
-    ``MR2Classifier(class_weight=None, label_smoothing=0)``.
+    ``MR2Classifier(class_weight=None, label_smoothing=0)`` (its batches, of
+    128 images, are below ``rep_batch_size``).
 
     {_MR2_LS_NOTE}
 
@@ -631,6 +641,7 @@ class MR2Classifier(_BaseNetClassifier):
         "ema_decay": [Interval(Real, 0, 1, closed="left")],
         "margin_scale": [Interval(Real, 0, None, closed="neither")],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "rep_batch_size": [Interval(Integral, 2, None, closed="left"), None],
     }
 
     @extends_base_signature
@@ -640,6 +651,7 @@ class MR2Classifier(_BaseNetClassifier):
         ema_decay=0.9,
         margin_scale=1.0,
         label_smoothing=0.1,
+        rep_batch_size=256,
         **base_params,
     ):
         super().__init__(**base_params)
@@ -647,6 +659,7 @@ class MR2Classifier(_BaseNetClassifier):
         self.ema_decay = ema_decay
         self.margin_scale = margin_scale
         self.label_smoothing = label_smoothing
+        self.rep_batch_size = rep_batch_size
 
     def _make_loss(self, class_counts):
         return MR2Loss(
@@ -655,4 +668,5 @@ class MR2Classifier(_BaseNetClassifier):
             ema_decay=self.ema_decay,
             margin_scale=self.margin_scale,
             label_smoothing=self.label_smoothing,
+            rep_batch_size=self.rep_batch_size,
         )

@@ -442,6 +442,7 @@ BAD_PARAMS = {
     # SCoR, and FocalClassifier's alpha (same name, other meaning)
     "alpha": [-1.0, float("inf"), 1.5, "x", [1.0, 2.0, 3.0], [-1.0, 1.0]],
     "label_smoothing": [1.0, -0.1],
+    "rep_batch_size": [1, 0, 2.5, "256", True],
     "gamma": [-1.0],
     "rho": [-0.1],
     "rho_schedule": ["cosine"],

@@ -301,6 +301,14 @@ class MR2Loss(Loss):
         Smoothing :math:`\varepsilon \in [0, 1)` of the cross-entropy term's
         target, as in :func:`torch.nn.functional.cross_entropy` (the paper's
         loss: 0).
+    rep_batch_size : int or None, default=None
+        Largest set of rows the representation term compares pairwise. A
+        batch of ``n`` rows above it is cut, in order, into
+        ``ceil(n / rep_batch_size)`` consecutive parts of (nearly) equal
+        size, and the term is the mean of the parts' terms: every row still
+        contributes, at the cost of a batch of ``rep_batch_size`` per part
+        (the term's cost grows with the square of the rows it compares).
+        ``None``: the whole batch, as the paper defines it.
 
     Attributes
     ----------
@@ -404,6 +412,7 @@ class MR2Loss(Loss):
         margin_scale: float = 1.0,
         reduction: str = "mean",
         label_smoothing: float = 0.0,
+        rep_batch_size: int | None = None,
     ) -> None:
         super().__init__(reduction)
         self.n_classes = _check_n_classes(n_classes)
@@ -415,6 +424,16 @@ class MR2Loss(Loss):
         self.margin_scale = _check_real(
             "margin_scale", margin_scale, low=0.0, low_inclusive=False
         )
+        if rep_batch_size is not None and (
+            isinstance(rep_batch_size, bool)
+            or not isinstance(rep_batch_size, Integral)
+            or rep_batch_size < 2
+        ):
+            raise ValueError(
+                "rep_batch_size must be None or an integer of at least 2, got "
+                f"{rep_batch_size!r}."
+            )
+        self.rep_batch_size = None if rep_batch_size is None else int(rep_batch_size)
         dtype = torch.get_default_dtype()
         self.register_buffer("ema_m", torch.zeros(self.n_classes, dtype=dtype))
         self.register_buffer("ema_v", torch.zeros(self.n_classes, dtype=dtype))
@@ -545,16 +564,37 @@ class MR2Loss(Loss):
         if self.lambda_rep == 0.0:
             return loss
         s_bar = self.s_bar().to(device=features.device, dtype=features.dtype)
-        rep = mr2_representation_term(features, target, s_bar, self.n_classes)
+        rep = self._representation(features, target, s_bar)
         if self.reduction == "none":
             # The representation term belongs to the batch: spread it evenly so
             # that the per-sample losses average to the 'mean' reduction.
             rep = rep / input.shape[0]
         return loss + self.lambda_rep * rep
 
+    def _representation(self, features: Tensor, target: Tensor, s_bar: Tensor):
+        """The representation term, over parts of ``rep_batch_size`` rows."""
+        n, cap = features.shape[0], self.rep_batch_size
+        if cap is None or n <= cap:
+            return mr2_representation_term(features, target, s_bar, self.n_classes)
+        # Consecutive parts of a shuffled batch are random parts; equal sizes
+        # (not cap, cap, ..., remainder) so that no part is a handful of rows.
+        n_parts = -(-n // cap)
+        size = -(-n // n_parts)
+        terms = [
+            mr2_representation_term(
+                features[start : start + size],
+                target[start : start + size],
+                s_bar,
+                self.n_classes,
+            )
+            for start in range(0, n, size)
+        ]
+        return torch.stack(terms).mean()
+
     def extra_repr(self) -> str:
         return (
             f"n_classes={self.n_classes}, lambda_rep={self.lambda_rep}, "
             f"ema_decay={self.ema_decay}, margin_scale={self.margin_scale}, "
-            f"label_smoothing={self.label_smoothing}"
+            f"label_smoothing={self.label_smoothing}, "
+            f"rep_batch_size={self.rep_batch_size}"
         )
