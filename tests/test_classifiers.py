@@ -284,6 +284,35 @@ def test_mr2_user_module_and_missing_linear(data):
         MR2Classifier(module=NoLinear, max_iter=1).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"max_iter": 4},  # runs to max_iter (one member, no held-out rows)
+        {"max_iter": 200, "n_members": 2},  # stops early, members in lockstep
+    ],
+    ids=["max_iter", "early_stop"],
+)
+def test_mr2_rep_batch_size_takes_effect_only_above_the_batch(data, params):
+    X, y = data
+    base = {"hidden_layer_sizes": (16,), "batch_size": 32, "random_state": 0}
+    if params.get("n_members", 1) == 1:
+        base.update(early_stopping=False, n_members=1)
+
+    def proba(rep_batch_size):
+        clf = MR2Classifier(**base, **params, rep_batch_size=rep_batch_size)
+        clf.fit(X, y)
+        assert clf.net_.criterion_.inner.rep_batch_size == rep_batch_size
+        return clf.predict_proba(X), clf.n_iter_
+
+    whole, n_iter = proba(None)
+    if "n_members" in params:
+        assert n_iter < params["max_iter"]  # the stopping rule ended the fit
+    same, _ = proba(32)  # parts of 32 rows: the whole batch
+    np.testing.assert_array_equal(same, whole)
+    parts, _ = proba(8)  # four parts of 8 rows: another objective
+    assert not np.allclose(parts, whole)
+
+
 # ----------------------------------------------------------- all methods
 # Registry variants: each estimator at its defaults, SCoR+LS, SAM with LDAM+DRW.
 ESTIMATORS = {

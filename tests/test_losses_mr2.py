@@ -440,6 +440,9 @@ def test_float32_and_feature_dtype():
         ({"n_classes": 3, "ema_decay": -0.1}, ValueError, "ema_decay"),
         ({"n_classes": 3, "margin_scale": 0.0}, ValueError, "margin_scale"),
         ({"n_classes": 3, "margin_scale": "1"}, TypeError, "margin_scale"),
+        ({"n_classes": 3, "rep_batch_size": 1}, ValueError, "rep_batch_size"),
+        ({"n_classes": 3, "rep_batch_size": 2.5}, ValueError, "rep_batch_size"),
+        ({"n_classes": 3, "rep_batch_size": True}, ValueError, "rep_batch_size"),
     ],
 )
 def test_invalid_constructor_arguments(kwargs, exc, match):
@@ -495,3 +498,57 @@ def test_label_smoothing_smooths_the_cross_entropy_term_only():
     d_plain = base(z, y, h) - MR2Loss(3, lambda_rep=0.0).double()(z, y, h)
     torch.testing.assert_close(d_smooth, d_plain)
     assert "label_smoothing=0.2" in repr(smooth)
+
+
+# -- the representation term over parts of a batch (rep_batch_size) ----------
+def _parts_reference(h, y, s_bar, n_classes, cap):
+    """The term over ``ceil(n / cap)`` consecutive parts of equal size (the
+    last one shorter by the rounding), averaged: the documented rule, by hand."""
+    n = len(y)
+    n_parts = math.ceil(n / cap)
+    size = math.ceil(n / n_parts)
+    bounds = [(a, min(n, a + size)) for a in range(0, n, size)]
+    assert len(bounds) == n_parts and all(b - a <= cap for a, b in bounds)
+    return float(
+        np.mean([rep_reference(h[a:b], y[a:b], s_bar, n_classes) for a, b in bounds])
+    )
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize(("n", "cap"), [(23, 8), (24, 8), (25, 8), (9, 8), (40, 39)])
+def test_representation_term_over_parts_matches_the_definition(dtype, n, cap):
+    g = torch.Generator().manual_seed(n * 100 + cap)
+    y = torch.randint(0, 3, (n,), generator=g)
+    h = torch.randn(n, 4, generator=g, dtype=torch.float64) + y[:, None].double()
+    z = torch.randn(n, 3, generator=g, dtype=torch.float64)
+    crit = MR2Loss(3, rep_batch_size=cap).to(dtype).eval()  # fresh: gamma = 1
+    x = z.clone().to(dtype).requires_grad_(True)
+    feats = h.clone().to(dtype).requires_grad_(True)
+    loss = crit(x, y, feats)
+    ref_rep = _parts_reference(h.numpy(), y.numpy(), 0.0, 3, cap)
+    ref = float(F.cross_entropy(z, y)) + 0.1 * ref_rep
+    tol = 1e-12 if dtype == torch.float64 else 2e-6
+    assert float(loss) == pytest.approx(ref, rel=tol, abs=tol)
+    # gradient: the same as autograd through the parts' terms by definition
+    loss.backward()
+    ref_feats = h.clone().to(dtype).requires_grad_(True)
+    n_parts = math.ceil(n / cap)
+    size = math.ceil(n / n_parts)
+    parts = [
+        _rep_autograd(ref_feats[a : a + size], y[a : a + size], 0.0, 3)
+        for a in range(0, n, size)
+    ]
+    (0.1 * torch.stack(parts).mean()).backward()
+    torch.testing.assert_close(feats.grad, ref_feats.grad, rtol=tol, atol=tol)
+
+
+def test_rep_batch_size_at_or_above_the_batch_changes_nothing():
+    z, y, h = _batch(15, n_per_class=(5, 6, 2, 3))
+    whole = MR2Loss(4).double().eval()
+    for cap in (len(y), len(y) + 1, 10_000):
+        capped = MR2Loss(4, rep_batch_size=cap).double().eval()
+        assert torch.equal(capped(z, y, h), whole(z, y, h))
+    # below the batch it changes the term (it is not ignored)
+    capped = MR2Loss(4, rep_batch_size=len(y) // 2).double().eval()
+    assert not torch.isclose(capped(z, y, h), whole(z, y, h))
+    assert "rep_batch_size=8" in repr(capped)
