@@ -12,11 +12,16 @@ One fit serves every criterion, so the comparison is paired.
 
     python -m benchmarks.probes.offset_criterion --tasks all \\
         --method scor,focal,sam,mr2 --seeds 0,1,2 --out FILE
+
+``--dump DIR`` also saves each fit's out-of-fold logits and labels, the test
+rows' logits without offsets and the test labels (``DIR/TASK-METHOD-SEED.npz``),
+so that further criteria can be scored on them without refitting.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -39,7 +44,7 @@ def _tune(logits, y, n_classes, weight):
         _decision._criterion = original
 
 
-def fit_one(method, task, seed, weights) -> dict:
+def fit_one(method, task, seed, weights, dump=None) -> dict:
     import warnings
 
     from skscor import _training
@@ -76,6 +81,15 @@ def fit_one(method, task, seed, weights) -> dict:
         record["note"] = "no out-of-fold rows"
         return record
     oof, oof_y = seen["oof"]
+    if dump is not None:
+        np.savez_compressed(
+            Path(dump) / f"{task}-{method}-{seed}.npz",
+            oof=oof,
+            oof_y=oof_y,
+            test=test_logits,
+            test_y=yt_enc,
+            chosen=chosen,
+        )
     record["oof_rows"] = int(len(oof_y))
     record["oof_min_class"] = int(np.bincount(oof_y, minlength=n_classes).min())
     for w in weights:
@@ -94,7 +108,10 @@ def main(argv=None) -> None:
 
     parser = probe_parser(__doc__)
     parser.add_argument("--weights", default="0,0.25,0.5,1,2")
+    parser.add_argument("--dump", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.dump is not None:
+        args.dump.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     weights = [float(w) for w in args.weights.split(",")]
     if 1.0 not in weights:
@@ -104,7 +121,7 @@ def main(argv=None) -> None:
         for task in tasks:
             for seed in (int(s) for s in args.seeds.split(",")):
                 for method in args.method.split(","):
-                    rec = fit_one(method, task, seed, weights)
+                    rec = fit_one(method, task, seed, weights, args.dump)
                     out.write(json.dumps(rec) + "\n")
                     out.flush()
                     cells = " ".join(
