@@ -70,11 +70,15 @@ def fit_one(method, task, seed, weights, dump=None) -> dict:
     finally:
         _training.tune_offsets = original
     chosen = np.asarray(est.decision_offsets_)
-    est.decision_offsets_ = np.zeros_like(chosen)
-    test_logits = est._logits(Xt)
-    est.decision_offsets_ = chosen
+    # The logits the offsets move (output=False: no offsets and no output
+    # temperature, which scales the output after them and would make a grid
+    # of offsets mean another shift on every fit).
+    test_logits = est._forward(est._network_input(Xt), output=False)
     # test labels in the estimator's encoding (classes_ are the task's codes)
     yt_enc = np.searchsorted(est.classes_, yt)
+    decided = np.searchsorted(est.classes_, est.predict(Xt))
+    if not np.array_equal(np.argmax(test_logits + chosen, 1), decided):
+        raise AssertionError("the probe's logits must reproduce predict")
     record = {"task": task, "method": method, "seed": seed}
     record["plain"] = _scores(yt_enc, np.argmax(test_logits, 1), n_classes)
     if "oof" not in seen:
