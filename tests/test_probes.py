@@ -124,6 +124,50 @@ def test_offset_criterion_weights_define_what_the_offsets_maximise():
     assert worst == pytest.approx(recall_score(y, pred, average=None).min())
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_offset_variants_rules_against_their_definitions(n_classes):
+    from benchmarks.probes import offset_variants
+    from skscor import _decision
+
+    rng = np.random.default_rng(1)
+    counts = [700, 200, 150][:n_classes]
+    y = np.concatenate([np.full(c, k) for k, c in enumerate(counts)])
+    logits = rng.normal(size=(len(y), n_classes))
+    logits[np.arange(len(y)), y] += 1.0
+    logits[:, 0] += 0.7  # the majority favoured: offsets have work to do
+    default = _decision.tune_offsets(logits, y, n_classes)
+    assert np.any(default)
+    rules = offset_variants.RULES
+    np.testing.assert_array_equal(rules["default"](logits, y, n_classes), default)
+    np.testing.assert_array_equal(rules["plain"](logits, y, n_classes), 0.0)
+    np.testing.assert_array_equal(
+        rules["shrink0.5"](logits, y, n_classes), 0.5 * default
+    )
+    # a window of zero width is the default; on two classes the smoothed
+    # criterion is the grid's best of the window-averaged criterion
+    np.testing.assert_array_equal(
+        offset_variants.tune(logits, y, n_classes, smooth=0.0), default
+    )
+    if n_classes == 2:
+
+        def criterion(shift, w):
+            pred = np.argmax(logits + [0.0, shift], 1)
+            r = np.array([np.mean(pred[y == c] == c) for c in range(2)])
+            return r.mean() + w * r.min()
+
+        grid = _decision.GRID
+        raw = np.array([criterion(g, 1.0) for g in grid])
+        window = np.convolve(np.pad(raw, 2, mode="edge"), np.ones(5) / 5, "valid")
+        b = offset_variants.tune(logits, y, 2, smooth=0.1)
+        assert window[np.flatnonzero(grid == b[1])[0]] == pytest.approx(window.max())
+        wcr = rules["wcr"](logits, y, 2)
+        best = max(criterion(g, 1e3) for g in grid)
+        assert criterion(wcr[1], 1e3) == pytest.approx(best)
+    # the bootstrap mean stays within the grid's range
+    bag = offset_variants.bagged(logits, y, n_classes, draws=3)
+    assert np.all(np.abs(bag) <= _decision.GRID.max())
+
+
 def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch, capsys):
     # --cut-minority is passed on to `benchmarks.natural` by the probes that
     # run it, and refused where it would be ignored (the quality tasks)
