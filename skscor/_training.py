@@ -38,6 +38,12 @@ from .utils._torch import eval_mode
 _BYTES_PER_PARAM = 16
 # Rows of one scoring pass (validation, the fit's final check, prediction).
 _SCORE_ROWS = 8192
+# numeric_embedding='auto' tries the periodic embeddings up to this many
+# continuous input columns: they widen the first layer ninefold. On digit
+# images upscaled to 576, 1,024 and 3,072 columns a fit that tried them took
+# 8.0x, 5.4x and 6.9x as long as one without, and kept none, as on every
+# digit image of the quality benchmark (benchmarks/README.md, "Stop 36").
+MAX_PERIODIC_COLUMNS = 256
 
 
 def _held_out_log_proba(runs, n, n_classes):
@@ -140,6 +146,14 @@ class _TrainingMixin:
         """
         chosen = self.__dict__.get("numeric_embedding_", self.numeric_embedding)
         return chosen == "periodic"
+
+    def _n_continuous(self, X):
+        """The float input columns that periodic embeddings would widen
+        (all of them without input conditioning; 0/1 columns fold)."""
+        pre = getattr(self, "preprocessor_", None)
+        if pre is None:
+            return X.shape[1]
+        return len(pre.continuous_out_)
 
     def _binary_columns(self):
         """The 0/1 input columns, whose periodic embeddings the MLP folds.
@@ -320,6 +334,7 @@ class _TrainingMixin:
             and self.module is None
             and validate
             and not refit
+            and self._n_continuous(X) <= MAX_PERIODIC_COLUMNS
         )
         if first:
             self.numeric_embedding_ = (

@@ -413,6 +413,46 @@ def test_auto_embedding_without_held_out_rows_is_none(data):
     assert clf.numeric_embedding_ is None
 
 
+@pytest.mark.parametrize("preprocessing", ["robust", None])
+def test_auto_embedding_is_not_tried_above_the_column_limit(
+    data, monkeypatch, preprocessing
+):
+    """Above MAX_PERIODIC_COLUMNS continuous columns 'auto' is the plain fit,
+    without training the candidate; 0/1 columns (which fold) do not count."""
+    import skscor._training as training
+
+    X, y = data  # 6 continuous columns
+    flags = (X[:, :3] > 0).astype(float)
+    X = np.c_[X, flags]  # 3 more, 0/1
+    params = {**_AUTO, "max_iter": 3, "preprocessing": preprocessing}
+    trained = []
+    original = training._TrainingMixin._train
+
+    def counting(self, *args, **kwargs):
+        trained.append(self.numeric_embedding_)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(training._TrainingMixin, "_train", counting)
+    # the conditioned input's continuous columns, or every column without it
+    n_counted = 6 if preprocessing == "robust" else 9
+    monkeypatch.setattr(training, "MAX_PERIODIC_COLUMNS", n_counted - 1)
+    auto = _fit(SCoRClassifier(numeric_embedding="auto", **params), X, y)
+    assert auto.numeric_embedding_ is None
+    assert not hasattr(auto, "numeric_embedding_scores_")
+    assert "periodic" not in trained
+    plain = _fit(SCoRClassifier(numeric_embedding=None, **params), X, y)
+    np.testing.assert_array_equal(auto.predict_proba(X), plain.predict_proba(X))
+    # at the limit the candidate is trained and scored
+    trained.clear()
+    monkeypatch.setattr(training, "MAX_PERIODIC_COLUMNS", n_counted)
+    auto = _fit(SCoRClassifier(numeric_embedding="auto", **params), X, y)
+    assert "periodic" in trained
+    assert set(auto.numeric_embedding_scores_) == {"none", "periodic", "se"}
+    assert training.MAX_PERIODIC_COLUMNS == n_counted  # the patch, not a copy
+    monkeypatch.undo()
+    assert training.MAX_PERIODIC_COLUMNS == 256
+
+
 def test_auto_embedding_survives_a_warm_start(data):
     X, y = data
     clf = _fit(SCoRClassifier(numeric_embedding="auto", max_iter=3, **_AUTO), X, y)
