@@ -155,6 +155,11 @@ def test_warm_start_recomputes_the_class_weights(noisy):
             {"lambda_rep": 0.5},
             lambda n: n.criterion_.inner.lambda_rep,
         ),
+        (
+            lambda: MR2Classifier(**SMALL),
+            {"rep_batch_size": 16},
+            lambda n: n.criterion_.inner.rep_batch_size,
+        ),
     ],
 )
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
