@@ -168,6 +168,42 @@ def test_offset_variants_rules_against_their_definitions(n_classes):
     assert np.all(np.abs(bag) <= _decision.GRID.max())
 
 
+def test_offset_variants_chooses_between_two_ensembles_on_their_held_out_rows(
+    tmp_path,
+):
+    from benchmarks.probes import offset_variants
+
+    rng = np.random.default_rng(2)
+    y = np.r_[np.zeros(300, int), np.ones(120, int)]
+    test_y = np.r_[np.zeros(100, int), np.ones(40, int)]
+
+    def save(folder, name, sharpness, test_pred):
+        folder.mkdir(exist_ok=True)
+        z = rng.normal(size=(len(y), 2))
+        z[np.arange(len(y)), y] += sharpness  # the better fit: lower loss
+        oof = z - np.logaddexp(z[:, :1], z[:, 1:])
+        test = np.zeros((len(test_y), 2))
+        test[np.arange(len(test_y)), test_pred] = 1.0
+        np.savez(
+            folder / name, oof=oof, oof_y=y, test=test, test_y=test_y,
+            chosen=np.zeros(2),
+        )  # fmt: skip
+
+    right, wrong = test_y, 1 - test_y
+    # task a: the second fit's held-out loss is far lower (and its test
+    # decisions right); task b: the two tie, so the first stays under 1se
+    save(tmp_path / "one", "a-scor-0.npz", 0.0, wrong)
+    save(tmp_path / "two", "a-scor-0.npz", 3.0, right)
+    save(tmp_path / "one", "b-scor-0.npz", 1.0, wrong)
+    save(tmp_path / "two", "b-scor-0.npz", 1.0, right)
+    res = offset_variants._choices(tmp_path / "one", tmp_path / "two")
+    assert res[("scor", "first")]["a"] == [(0.0, 0.0)]
+    assert res[("scor", "second")]["a"] == [(1.0, 1.0)]
+    assert res[("scor", "lower")]["a"] == [(1.0, 1.0)]
+    assert res[("scor", "1se")]["a"] == [(1.0, 1.0)]
+    assert res[("scor", "1se")]["b"] == [(0.0, 0.0)]
+
+
 def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch, capsys):
     # --cut-minority is passed on to `benchmarks.natural` by the probes that
     # run it, and refused where it would be ignored (the quality tasks)

@@ -15,7 +15,9 @@ One fit serves every criterion, so the comparison is paired.
 
 ``--dump DIR`` also saves each fit's out-of-fold logits and labels, the test
 rows' logits without offsets and the test labels (``DIR/TASK-METHOD-SEED.npz``),
-so that further criteria can be scored on them without refitting.
+so that further criteria can be scored on them without refitting. ``--set
+name=value`` (a Python literal, repeatable) changes the estimators' parameters,
+as in ``benchmarks.probes.params``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from . import probe_parser
+from .params import parse_overrides
 
 
 def _scores(y, pred, n_classes):
@@ -44,7 +47,7 @@ def _tune(logits, y, n_classes, weight):
         _decision._criterion = original
 
 
-def fit_one(method, task, seed, weights, dump=None) -> dict:
+def fit_one(method, task, seed, weights, dump=None, overrides=None) -> dict:
     import warnings
 
     from skscor import _training
@@ -64,6 +67,7 @@ def fit_one(method, task, seed, weights, dump=None) -> dict:
     _training.tune_offsets = capture
     try:
         est = build(method, random_state=seed, n_threads=1)
+        est.set_params(**(overrides or {}))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est.fit(X, y)
@@ -113,7 +117,9 @@ def main(argv=None) -> None:
     parser = probe_parser(__doc__)
     parser.add_argument("--weights", default="0,0.25,0.5,1,2")
     parser.add_argument("--dump", type=Path, default=None)
+    parser.add_argument("--set", action="append", default=[], dest="overrides")
     args = parser.parse_args(argv)
+    overrides = parse_overrides(args.overrides)
     if args.dump is not None:
         args.dump.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
@@ -125,7 +131,9 @@ def main(argv=None) -> None:
         for task in tasks:
             for seed in (int(s) for s in args.seeds.split(",")):
                 for method in args.method.split(","):
-                    rec = fit_one(method, task, seed, weights, args.dump)
+                    rec = fit_one(method, task, seed, weights, args.dump, overrides)
+                    if overrides:
+                        rec["overrides"] = repr(overrides)
                     out.write(json.dumps(rec) + "\n")
                     out.flush()
                     cells = " ".join(

@@ -21,6 +21,15 @@ recall over the tasks and the number of the 10 large tasks on which both
 beat the best of the class-balanced peers in ``--peers`` (the natural
 benchmark's records).
 
+``--against DIR2`` (dumps of the same tasks, methods and seeds fitted another
+way, e.g. ``offset_criterion --set 'hidden_layer_sizes=()'``) instead scores
+choosing between the two ensembles per fit on their out-of-fold rows, as
+``numeric_embedding='auto'`` chooses on its first member's: ``first`` and
+``second`` always, ``lower`` the lower class-balanced out-of-fold log-loss,
+``1se`` the second only when lower by more than one standard error of the
+paired difference (``skscor._training._paired_gain``); each decides with its
+own fitted offsets.
+
     python -m benchmarks.probes.offset_variants --dump DIR --peers FILE
 """
 
@@ -104,18 +113,35 @@ def _scores(y, pred, n_classes):
     return recalls.mean(), recalls.min()
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dump", type=Path, required=True)
-    parser.add_argument("--peers", type=Path, required=True)
-    args = parser.parse_args(argv)
-    peers = collections.defaultdict(list)
-    for line in args.peers.open():
-        rec = json.loads(line)
-        if rec["method"] in PEERS:
-            peers[(rec["task"], rec["method"])].append(rec)
+def _choices(dump: Path, against: Path):
+    """Per fit, the test scores of each rule choosing between two ensembles."""
+    from skscor._training import _paired_gain
+
     results = collections.defaultdict(lambda: collections.defaultdict(list))
-    for path in sorted(args.dump.glob("*.npz")):
+    for path in sorted(against.glob("*.npz")):
+        task, method, _ = path.stem.rsplit("-", 2)
+        first, second = np.load(dump / path.name), np.load(path)
+        y = first["oof_y"]
+        if not np.array_equal(y, second["oof_y"]):
+            raise AssertionError(f"{path.name}: not the same held-out rows")
+        k = first["test"].shape[1]
+        loss_a, loss_b, se = _paired_gain(y, first["oof"], second["oof"], k)
+        picks = {
+            "first": first,
+            "second": second,
+            "lower": second if loss_b < loss_a else first,
+            "1se": second if loss_b < loss_a - se else first,
+        }
+        for name, fit in picks.items():
+            pred = np.argmax(fit["test"] + fit["chosen"], axis=1)
+            results[(method, name)][task].append(_scores(fit["test_y"], pred, k))
+    return results
+
+
+def _rules(dump: Path):
+    """Per fit, the test scores of each rule in RULES."""
+    results = collections.defaultdict(lambda: collections.defaultdict(list))
+    for path in sorted(dump.glob("*.npz")):
         task, method, _ = path.stem.rsplit("-", 2)
         fit = np.load(path)
         k = fit["test"].shape[1]
@@ -125,6 +151,24 @@ def main(argv=None) -> None:
                 raise AssertionError(f"{path.name}: the default rule must reproduce")
             pred = np.argmax(fit["test"] + b, axis=1)
             results[(method, name)][task].append(_scores(fit["test_y"], pred, k))
+    return results
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dump", type=Path, required=True)
+    parser.add_argument("--peers", type=Path, required=True)
+    parser.add_argument("--against", type=Path, default=None)
+    args = parser.parse_args(argv)
+    peers = collections.defaultdict(list)
+    for line in args.peers.open():
+        rec = json.loads(line)
+        if rec["method"] in PEERS:
+            peers[(rec["task"], rec["method"])].append(rec)
+    if args.against is None:
+        results = _rules(args.dump)
+    else:
+        results = _choices(args.dump, args.against)
     print(
         "| method | rule | fits | mean bacc | mean WCR | both > best peer, 10 large |"
     )
