@@ -501,21 +501,30 @@ def test_label_smoothing_smooths_the_cross_entropy_term_only():
 
 
 # -- the representation term over parts of a batch (rep_batch_size) ----------
-def _parts_reference(h, y, s_bar, n_classes, cap):
-    """The term over ``ceil(n / cap)`` consecutive parts of equal size (the
-    last one shorter by the rounding), averaged: the documented rule, by hand."""
-    n = len(y)
+def _part_bounds(n, cap):
+    """``ceil(n / cap)`` consecutive parts, sizes differing by at most one
+    row, the larger ones first: the documented rule, by hand."""
     n_parts = math.ceil(n / cap)
-    size = math.ceil(n / n_parts)
-    bounds = [(a, min(n, a + size)) for a in range(0, n, size)]
-    assert len(bounds) == n_parts and all(b - a <= cap for a, b in bounds)
+    base, extra = divmod(n, n_parts)
+    sizes = [base + (i < extra) for i in range(n_parts)]
+    ends = np.cumsum(sizes)
+    bounds = list(zip(ends - sizes, ends, strict=True))
+    assert all(b - a <= cap for a, b in bounds) and bounds[-1][1] == n
+    return bounds
+
+
+def _parts_reference(h, y, s_bar, n_classes, cap):
+    """The term over the parts, averaged."""
+    bounds = _part_bounds(len(y), cap)
     return float(
         np.mean([rep_reference(h[a:b], y[a:b], s_bar, n_classes) for a, b in bounds])
     )
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize(("n", "cap"), [(23, 8), (24, 8), (25, 8), (9, 8), (40, 39)])
+@pytest.mark.parametrize(
+    ("n", "cap"), [(23, 8), (24, 8), (25, 8), (9, 8), (40, 39), (10, 4)]
+)
 def test_representation_term_over_parts_matches_the_definition(dtype, n, cap):
     g = torch.Generator().manual_seed(n * 100 + cap)
     y = torch.randint(0, 3, (n,), generator=g)
@@ -532,11 +541,8 @@ def test_representation_term_over_parts_matches_the_definition(dtype, n, cap):
     # gradient: the same as autograd through the parts' terms by definition
     loss.backward()
     ref_feats = h.clone().to(dtype).requires_grad_(True)
-    n_parts = math.ceil(n / cap)
-    size = math.ceil(n / n_parts)
     parts = [
-        _rep_autograd(ref_feats[a : a + size], y[a : a + size], 0.0, 3)
-        for a in range(0, n, size)
+        _rep_autograd(ref_feats[a:b], y[a:b], 0.0, 3) for a, b in _part_bounds(n, cap)
     ]
     (0.1 * torch.stack(parts).mean()).backward()
     torch.testing.assert_close(feats.grad, ref_feats.grad, rtol=tol, atol=tol)

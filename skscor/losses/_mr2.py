@@ -304,8 +304,10 @@ class MR2Loss(Loss):
     rep_batch_size : int or None, default=None
         Largest set of rows the representation term compares pairwise. A
         batch of ``n`` rows above it is cut, in order, into
-        ``ceil(n / rep_batch_size)`` consecutive parts of (nearly) equal
-        size, and the term is the mean of the parts' terms: every row still
+        ``ceil(n / rep_batch_size)`` consecutive parts whose sizes differ by
+        at most one row (the first ones larger, as
+        :func:`torch.tensor_split`), and the term is the mean of the parts'
+        terms: every row still
         contributes, at the cost of a batch of ``rep_batch_size`` per part
         (the term's cost grows with the square of the rows it compares).
         ``None``: the whole batch, as the paper defines it.
@@ -576,18 +578,17 @@ class MR2Loss(Loss):
         n, cap = features.shape[0], self.rep_batch_size
         if cap is None or n <= cap:
             return mr2_representation_term(features, target, s_bar, self.n_classes)
-        # Consecutive parts of a shuffled batch are random parts; equal sizes
-        # (not cap, cap, ..., remainder) so that no part is a handful of rows.
+        # Consecutive parts of a shuffled batch are random parts; sizes that
+        # differ by at most one row (not cap, cap, ..., remainder), so that no
+        # part is a handful of rows.
         n_parts = -(-n // cap)
-        size = -(-n // n_parts)
         terms = [
-            mr2_representation_term(
-                features[start : start + size],
-                target[start : start + size],
-                s_bar,
-                self.n_classes,
+            mr2_representation_term(h, y, s_bar, self.n_classes)
+            for h, y in zip(
+                torch.tensor_split(features, n_parts),
+                torch.tensor_split(target, n_parts),
+                strict=True,
             )
-            for start in range(0, n, size)
         ]
         return torch.stack(terms).mean()
 
