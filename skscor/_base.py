@@ -143,6 +143,36 @@ def _check_numeric_frame(X):
         )
 
 
+def _is_missing(value) -> bool:
+    """None, a float NaN or pandas' NA (without importing pandas)."""
+    if value is None:
+        return True
+    if isinstance(value, float):
+        return value != value
+    return type(value).__name__ == "NAType"
+
+
+def _check_labels_present(y):
+    """Labels that are not numbers, with a missing one (None, pandas' NA, or
+    NaN among strings): name the rows, instead of numpy's "'<' not supported
+    between 'NoneType' and 'str'" or pandas' "boolean value of NA is
+    ambiguous" from deep inside a check (numeric labels with NaN get
+    scikit-learn's own error)."""
+    kind = getattr(getattr(y, "dtype", None), "kind", None)
+    if kind in ("b", "i", "u", "f", "c", "U", "S"):
+        return  # numbers (NaN: scikit-learn's check) and numpy strings
+    labels = np.asarray(y, dtype=object).ravel()
+    missing = np.flatnonzero([_is_missing(v) for v in labels])
+    if missing.size:
+        rows = ", ".join(str(i) for i in missing[:5])
+        more = f" and {missing.size - 5} more" if missing.size > 5 else ""
+        where = "row" if missing.size == 1 else "rows"
+        raise ValueError(
+            f"Input y contains missing labels (None, NA or NaN) at {where} "
+            f"{rows}{more}: drop those rows, or give them a label."
+        )
+
+
 class _BaseNetClassifier(
     _TrainingMixin, _PredictMixin, _ReportsMixin, ClassifierMixin, BaseEstimator
 ):
@@ -573,6 +603,8 @@ class _BaseNetClassifier(
         ``preprocessing`` when fitting and ``preprocessor_`` afterwards.
         """
         with_y = y is not None
+        if with_y:
+            _check_labels_present(y)
         if not conditioned:
             _check_numeric_frame(X)
             out = validate_data(

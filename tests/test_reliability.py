@@ -115,6 +115,12 @@ def _y_nan(X, y):
     return X, y, {}
 
 
+def _y_none(X, y):
+    y = np.where(y == 0, "no", "yes").astype(object)
+    y[[0, 3]] = None
+    return X, y, {}
+
+
 def _object_strings(X, y):
     return np.array([["a", "b", "c"]] * len(X), dtype=object), y, {}
 
@@ -174,6 +180,12 @@ BAD_FIT = [
         "only one class",
     ),
     ("y_nan", _y_nan, ValueError, "Input y contains NaN"),
+    (
+        "y_none",
+        _y_none,
+        ValueError,
+        r"missing labels \(None, NA or NaN\) at rows 0, 3:",
+    ),
     (
         "y_continuous",
         lambda X, y: (X, np.linspace(0, 1, len(y)), {}),
@@ -247,6 +259,25 @@ def test_bad_fit_input_is_refused_and_leaves_no_fitted_state(
     with pytest.raises(exc, match=match):
         est.fit(X_bad, y_bad, **kwargs)
     # not even n_features_in_: the estimator must not look fitted
+    assert_unfitted(est, X)
+
+
+@pytest.mark.parametrize("kind", ["string", "object_na", "categorical"])
+def test_missing_labels_in_a_pandas_y_are_named(kind):
+    pd = pytest.importorskip("pandas")
+    X, y = blobs()
+    labels = ["no" if v == 0 else "yes" for v in y]
+    labels[5] = None
+    y_bad = {
+        "string": lambda: pd.array(labels, dtype="string"),
+        "object_na": lambda: pd.Series(
+            [pd.NA if v is None else v for v in labels], dtype=object
+        ),
+        "categorical": lambda: pd.Categorical(labels),
+    }[kind]()
+    est = SCoRClassifier(**TINY)
+    with pytest.raises(ValueError, match=r"missing labels .* at row 5: drop"):
+        est.fit(X, y_bad)
     assert_unfitted(est, X)
 
 
