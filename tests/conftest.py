@@ -70,3 +70,20 @@ def imbalanced_iris():
     from skscor.utils._testing import imbalanced_iris
 
     return imbalanced_iris()
+
+
+@pytest.fixture(scope="module")
+def noisy_binary():
+    """1,500 rows, 20% minority, 10% of the labels flipped: enough held-out
+    rows per member (300 minority rows, 60 held out by each of five) for
+    the decision offsets and the output temperatures to take effect."""
+    from sklearn.datasets import make_classification
+
+    return make_classification(
+        n_samples=1500,
+        n_features=8,
+        n_informative=4,
+        weights=[0.8],
+        flip_y=0.1,
+        random_state=1,
+    )

@@ -82,18 +82,10 @@ def test_tune_offsets_is_zero_where_the_argmax_is_best():
 
 
 # ---------------------------------------------------------- the estimator
+# The shared data set of conftest, under the name this module's tests use.
 @pytest.fixture(scope="module")
-def data():
-    # 20% minority, label noise: 300 minority rows, 60 held out per member
-    X, y = make_classification(
-        n_samples=1500,
-        n_features=8,
-        n_informative=4,
-        weights=[0.8],
-        flip_y=0.1,
-        random_state=1,
-    )
-    return X, y
+def data(noisy_binary):
+    return noisy_binary
 
 
 def _fit(est, X, y):

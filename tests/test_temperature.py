@@ -7,7 +7,6 @@ import warnings
 import numpy as np
 import pytest
 from scipy.special import log_softmax
-from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from skscor import FocalClassifier, MR2Classifier, SAMClassifier, SCoRClassifier
@@ -66,18 +65,10 @@ def test_fit_temperature_stays_within_its_bounds():
 
 
 # ---------------------------------------------------------- the estimator
+# The shared data set of conftest, under the name this module's tests use.
 @pytest.fixture(scope="module")
-def data():
-    # 20% minority with label noise: held-out rows to fit on
-    X, y = make_classification(
-        n_samples=1500,
-        n_features=8,
-        n_informative=4,
-        weights=[0.8],
-        flip_y=0.1,
-        random_state=1,
-    )
-    return X, y
+def data(noisy_binary):
+    return noisy_binary
 
 
 def _fit(est, X, y):

@@ -36,15 +36,24 @@ def _scores(y, pred, n_classes):
     return float(recalls.mean()), float(recalls.min())
 
 
-def _tune(logits, y, n_classes, weight):
+def tune_with(logits, y, n_classes, criterion):
+    """``skscor._decision.tune_offsets`` maximising ``criterion`` instead (a
+    function of the per-class recalls along the grid, ``(len(GRID), k)``, to
+    one score per grid value); the estimator's own is restored after."""
     from skscor import _decision
 
     original = _decision._criterion
-    _decision._criterion = lambda r: r.mean(axis=-1) + weight * r.min(axis=-1)
+    _decision._criterion = criterion
     try:
         return _decision.tune_offsets(logits, y, n_classes)
     finally:
         _decision._criterion = original
+
+
+def _tune(logits, y, n_classes, weight):
+    return tune_with(
+        logits, y, n_classes, lambda r: r.mean(axis=-1) + weight * r.min(axis=-1)
+    )
 
 
 def fit_one(method, task, seed, weights, dump=None, overrides=None) -> dict:

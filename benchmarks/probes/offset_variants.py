@@ -44,6 +44,8 @@ import numpy as np
 
 from skscor import _decision
 
+from .offset_criterion import _scores, tune_with
+
 LARGE = {
     "default",
     "lending_club",
@@ -60,29 +62,19 @@ PEERS = ("lr", "hgb", "lgbm")
 
 
 def tune(logits, y, n_classes, criterion=None, smooth=0.0):
-    """``tune_offsets`` with another criterion or a smoothed one."""
-    criterion = criterion or _decision._criterion
-    counts = np.bincount(y, minlength=n_classes)
-    b = np.zeros(n_classes)
-    if n_classes < 2 or counts.min() < _decision.MIN_CLASS_ROWS:
-        return b
-    grid = _decision.GRID
-    half = int(round(smooth / (grid[1] - grid[0])))
-    coords = [1] if n_classes == 2 else range(n_classes)
-    for _ in range(_decision.ROUNDS):
-        moved = False
-        for j in coords:
-            score = criterion(_decision._recalls_along(logits, y, counts, b, j, grid))
-            if half:
-                window = np.ones(2 * half + 1) / (2 * half + 1)
-                score = np.convolve(np.pad(score, half, mode="edge"), window, "valid")
-            best = np.flatnonzero(score >= score.max() - 1e-12)
-            g = grid[best[np.argmin(np.abs(grid[best]))]]
-            moved |= g != b[j]
-            b[j] = g
-        if not moved or n_classes == 2:
-            break
-    return b
+    """``tune_offsets`` with another criterion, or its own averaged over a
+    window of +-``smooth`` logits along each coordinate's grid."""
+    base = criterion or _decision._criterion
+    half = int(round(smooth / (_decision.GRID[1] - _decision.GRID[0])))
+    if not half:
+        return tune_with(logits, y, n_classes, base)
+    window = np.ones(2 * half + 1) / (2 * half + 1)
+
+    def smoothed(recalls):
+        score = np.pad(base(recalls), half, mode="edge")
+        return np.convolve(score, window, "valid")
+
+    return tune_with(logits, y, n_classes, smoothed)
 
 
 def bagged(logits, y, n_classes, draws=25, seed=0):
@@ -106,11 +98,6 @@ RULES = {
     "wcr": lambda o, y, k: tune(o, y, k, criterion=_wcr_first),
     "bag25": bagged,
 }
-
-
-def _scores(y, pred, n_classes):
-    recalls = np.array([np.mean(pred[y == c] == c) for c in range(n_classes)])
-    return recalls.mean(), recalls.min()
 
 
 def _choices(dump: Path, against: Path):
