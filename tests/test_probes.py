@@ -91,6 +91,53 @@ def test_balanced_sampling_square_root_splits_the_weight(monkeypatch):
         assert float(balanced_sampling._STATE["probs"][-1]) == pytest.approx(3.0)
 
 
+def test_front_scale_is_a_fast_diagonal_scale_of_the_first_layer():
+    from benchmarks.probes import front_scale
+    from skscor.modules import MLP
+
+    torch.manual_seed(0)
+    plain = MLP(5, 3, hidden_layer_sizes=(7,))
+    torch.manual_seed(0)
+    net = front_scale.scaled_mlp(30.0)(5, 3, hidden_layer_sizes=(7,))
+    X = torch.randn(11, 5)
+    # it starts as the default network (s = 1) ...
+    torch.testing.assert_close(net(X), plain(X))
+    # ... and its first layer reads W diag(1 + K u)
+    scale = net.body[0].parametrizations.weight[0]
+    with torch.no_grad():
+        scale.u.copy_(torch.linspace(-0.05, 0.05, 5))
+        plain.body[0].weight.mul_(1 + 30.0 * scale.u)
+    torch.testing.assert_close(net(X), plain(X))
+    # under Adam the scale moves K times a plain parameter's step
+    opt = torch.optim.Adam([scale.u], lr=1e-3)
+    before = scale.u.detach().clone()
+    net(X).sum().backward()
+    opt.step()
+    moved = (30.0 * (scale.u.detach() - before)).abs()
+    torch.testing.assert_close(moved, torch.full((5,), 30e-3), rtol=1e-3, atol=0)
+
+
+def test_data_bias_init_puts_every_kink_inside_the_rows():
+    from benchmarks.probes import data_bias_init
+    from skscor.modules import MLP
+
+    torch.manual_seed(0)
+    net = MLP(4, 2, hidden_layer_sizes=(16, 8))
+    X = torch.randn(300, 4) * torch.tensor([1.0, 10.0, 0.1, 3.0]) + 5.0
+    data_bias_init._set_biases(net, X, torch.Generator().manual_seed(0))
+    first, second = net.body[0], net.body[2]
+    for layer, inputs in [(first, X), (second, torch.relu(first(X)))]:
+        z = inputs @ layer.weight.T  # pre-activations without the bias
+        kink = -layer.bias.detach()
+        # a convex combination of rows' pre-activations: within their range
+        assert bool(((kink >= z.min(0).values) & (kink <= z.max(0).values)).all())
+    # the default init puts most first-layer units' kinks outside these
+    # shifted rows (every unit on or off for all of them); now each unit
+    # is on for some rows and off for others, or nearly so
+    active = (first(X) > 0).float().mean(0)
+    assert float(((active > 0) & (active < 1)).float().mean()) > 0.8
+
+
 def test_offset_criterion_weights_define_what_the_offsets_maximise():
     from benchmarks.probes import offset_criterion
     from skscor import _decision
@@ -226,7 +273,15 @@ def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch, c
 
 
 @pytest.mark.parametrize(
-    "name", ["balanced_sampling", "linear_skip", "piecewise_linear", "weight_averaging"]
+    "name",
+    [
+        "balanced_sampling",
+        "data_bias_init",
+        "front_scale",
+        "linear_skip",
+        "piecewise_linear",
+        "weight_averaging",
+    ],
 )
 def test_probes_that_patch_the_network_reach_every_member(name, monkeypatch):
     # The lockstep trains the members through MLP.forward_stacked and its own
