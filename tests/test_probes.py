@@ -138,6 +138,23 @@ def test_data_bias_init_puts_every_kink_inside_the_rows():
     assert float(((active > 0) & (active < 1)).float().mean()) > 0.8
 
 
+def test_tempered_weights_raise_the_requested_weights_to_the_power(monkeypatch):
+    from benchmarks.probes import tempered_weights
+    from skscor import _training
+
+    monkeypatch.setattr(_training, "resolve_balance", _training.resolve_balance)
+    mass = np.array([900.0, 100.0, 25.0])
+    balanced = mass.sum() / (3 * mass)
+    tempered_weights._install(0.5)
+    got = _training.resolve_balance(mass, balanced, logit_adjustment="post-hoc")
+    # weights proportional to n_k ** -0.5, scaled to mean one over the rows
+    expected = mass**-0.5 * mass.sum() / (mass**0.5).sum()
+    np.testing.assert_allclose(got.main.weight, expected)
+    np.testing.assert_allclose(got.main.prior, mass**0.5 / (mass**0.5).sum())
+    # no weights requested: none made up
+    assert not _training.resolve_balance(mass, None).main.weighted
+
+
 def test_offset_criterion_weights_define_what_the_offsets_maximise():
     from benchmarks.probes import offset_criterion
     from skscor import _decision
