@@ -155,6 +155,39 @@ def test_tempered_weights_raise_the_requested_weights_to_the_power(monkeypatch):
     assert not _training.resolve_balance(mass, None).main.weighted
 
 
+def test_mixup_step_trains_on_mixed_rows_with_the_mixed_loss(monkeypatch):
+    from types import SimpleNamespace
+
+    from benchmarks.probes import mixup
+    from skscor.losses import BatchContext
+    from skscor.modules import MLP
+
+    torch.manual_seed(0)
+    net = MLP(4, 3, hidden_layer_sizes=(5,), embeddings=[4])  # 3 dense + 1 code
+    crit = ClassWeighted(CrossEntropyLoss(), 3)
+    crit.set_class_weight([1.0, 2.0, 3.0])
+    X = torch.cat(
+        [torch.randn(6, 3), torch.tensor([[1.0], [2], [3], [1], [2], [3]])], 1
+    )
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    fake = SimpleNamespace(
+        module_=net, criterion_=crit, _params=list(net.parameters()),
+        optimizer_=torch.optim.SGD(net.parameters(), lr=0.0),
+        _ctx=BatchContext(generator=torch.Generator().manual_seed(3)),
+    )  # fmt: skip
+    monkeypatch.setattr(
+        torch.distributions.Beta, "sample", lambda self: torch.tensor(0.3)
+    )
+    loss = mixup.mixed_step(0.2)(fake, X, y, None)
+    perm = torch.randperm(6, generator=torch.Generator().manual_seed(3))
+    lam = 0.7  # max(0.3, 0.7): each mixed row stays closest to its own
+    mixed = X.clone()
+    mixed[:, :3] = lam * X[:, :3] + (1 - lam) * X[perm, :3]  # codes: row i's
+    out = net(mixed)
+    expected = lam * crit(out, y) + (1 - lam) * crit(out, y[perm])
+    torch.testing.assert_close(loss, expected.detach())
+
+
 def test_offset_criterion_weights_define_what_the_offsets_maximise():
     from benchmarks.probes import offset_criterion
     from skscor import _decision
@@ -296,6 +329,7 @@ def test_cut_minority_reaches_the_natural_benchmark_or_is_refused(monkeypatch, c
         "data_bias_init",
         "front_scale",
         "linear_skip",
+        "mixup",
         "piecewise_linear",
         "weight_averaging",
     ],
