@@ -190,7 +190,9 @@ def test_numeric_embedding_folds_the_0_1_columns(data):
     """Flags, one-hot and missing-indicator columns are folded, as typed at fit."""
     pd = pytest.importorskip("pandas")
     X, y = data
-    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(6)])
+    # a copy: a frame built on the array shares its memory, and the NaN below
+    # would reach the module's fixture (and the tests after this one)
+    frame = pd.DataFrame(X.copy(), columns=[f"f{j}" for j in range(6)])
     frame["flag"] = (X[:, 0] > 0).astype(float)  # a numeric 0/1 column
     frame["colour"] = np.array(["red", "green", "blue"])[np.arange(len(y)) % 3]
     frame.loc[::7, "f1"] = np.nan  # adds an indicator column
