@@ -377,7 +377,8 @@ class _BaseNetClassifier(
         if self.optimizer == "sgd":
             kwargs["momentum"] = self.momentum
         elif self.optimizer in ("adam", "adamw"):
-            # Multi-tensor updates: measured faster on CPU (benchmarks/README.md).
+            # Multi-tensor updates, measured faster on CPU (benchmarks/README.md);
+            # fused kernels instead where the device has them (optimizer_kernels).
             kwargs["foreach"] = True
         return _OPTIMIZERS[self.optimizer], kwargs
 

@@ -31,7 +31,7 @@ from ._schedules import TrainingPlan
 from .exceptions import DivergenceError
 from .losses import ClassWeighted
 from .modules import MLP
-from .utils._torch import eval_mode
+from .utils._torch import eval_mode, optimizer_kernels
 
 # Bytes per parameter while training: the weights, their gradients and two
 # optimizer moments (Adam), float32.
@@ -212,6 +212,7 @@ class _TrainingMixin:
                     f"n_classes); it returned {type(module).__name__}."
                 )
         optimizer, opt_kwargs = self._optimizer_spec()
+        opt_kwargs = optimizer_kernels(opt_kwargs, device)
         net = self._net_class(
             module=module,
             criterion=ClassWeighted(
@@ -271,6 +272,7 @@ class _TrainingMixin:
                 if isinstance(layer, torch.nn.Dropout):
                     layer.p = self.dropout
         cls, kwargs = self._optimizer_spec()
+        kwargs = optimizer_kernels(kwargs, net.device)
         net.lr = self.learning_rate_init
         opt = net.optimizer_
         base = getattr(opt, "base_optimizer", None)
@@ -279,7 +281,11 @@ class _TrainingMixin:
         ):
             for group in opt.param_groups:
                 group.update(
-                    {k: v for k, v in kwargs.items() if k in group and k != "foreach"}
+                    {
+                        k: v
+                        for k, v in kwargs.items()
+                        if k in group and k not in ("foreach", "fused")
+                    }
                 )
             return
         for key in [k for k in vars(net) if k.startswith("optimizer__")]:

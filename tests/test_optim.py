@@ -413,3 +413,109 @@ def test_undo_first_step_restores_weights_and_rearms():
     opt.first_step()  # would raise "called twice" if not re-armed
     opt.undo_first_step()
     opt.undo_first_step()  # no-op when not perturbed
+
+
+# ------------------------------------------------- the estimators' kernels
+def _fused_on_cpu():
+    try:
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+    except ImportError:
+        return False
+    return "cpu" in _get_fused_kernels_supported_devices()
+
+
+def test_optimizer_kernels_fused_where_the_device_has_them():
+    from skscor.utils._torch import optimizer_kernels
+
+    asked = {"foreach": True, "weight_decay": 1e-4}
+    got = optimizer_kernels(asked, "cpu")
+    assert asked == {"foreach": True, "weight_decay": 1e-4}  # not changed in place
+    if _fused_on_cpu():
+        assert got == {"fused": True, "weight_decay": 1e-4}
+    else:
+        assert got == asked
+    assert optimizer_kernels(asked, None) == got  # no device: the CPU
+    # a device without fused kernels keeps the multi-tensor request
+    assert optimizer_kernels(asked, "meta") == asked
+    # nothing asked (SGD): nothing added
+    assert optimizer_kernels({"momentum": 0.9}, "cpu") == {"momentum": 0.9}
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd", "sam-adam"])
+def test_estimators_train_with_the_chosen_kernels(optimizer):
+    from skscor import SAMClassifier, SCoRClassifier
+
+    X, y = _blobs()
+    params = {"hidden_layer_sizes": (8,), "max_iter": 3, "random_state": 0}
+    if optimizer == "sam-adam":
+        est = SAMClassifier(**params)
+    else:
+        est = SCoRClassifier(optimizer=optimizer, **params)
+    assert est.get_params()["n_members"] > 1  # the lockstep's optimizer too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+    for net in est.members_:
+        opt = net.optimizer_
+        group = getattr(opt, "base_optimizer", opt).param_groups[0]
+        if optimizer == "sgd":
+            assert not group.get("fused") and not group.get("foreach")
+        elif _fused_on_cpu():
+            assert group["fused"] is True and not group.get("foreach")
+        else:
+            assert group["foreach"] is True
+
+
+@pytest.mark.parametrize("estimator", ["SCoRClassifier", "SAMClassifier"])
+def test_fused_and_multi_tensor_updates_train_the_same_network(estimator, monkeypatch):
+    # The kernels are a speed choice: the same updates up to float rounding.
+    import skscor
+    from skscor import _training
+
+    if not _fused_on_cpu():
+        pytest.skip("this torch has no fused CPU kernels")
+    X, y = _blobs()
+    cls = getattr(skscor, estimator)
+    params = {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fused = cls(**params).fit(X, y)
+        monkeypatch.setattr(_training, "optimizer_kernels", lambda kw, dev: dict(kw))
+        multi = cls(**params).fit(X, y)
+    assert multi.members_[0].optimizer_.param_groups[0].get("foreach") is True
+    np.testing.assert_allclose(
+        fused.predict_proba(X), multi.predict_proba(X), rtol=0, atol=1e-4
+    )
+
+
+def test_a_warm_start_keeps_the_optimizer_it_has():
+    # A network trained before the kernel choice (foreach) continues with its
+    # optimizer and its state; a new fit gets the chosen kernels.
+    from skscor import SCoRClassifier
+
+    X, y = _blobs()
+    est = SCoRClassifier(
+        hidden_layer_sizes=(8,), max_iter=2, n_members=1, warm_start=True,
+        random_state=0,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y)
+        opt = est.net_.optimizer_
+        for group in opt.param_groups:
+            group["fused"], group["foreach"] = None, True  # as an older fit left it
+        state = {id(p): s["exp_avg"].clone() for p, s in opt.state.items()}
+        est.set_params(learning_rate_init=1e-2).fit(X, y)
+    assert est.net_.optimizer_ is opt
+    assert opt.param_groups[0]["foreach"] is True
+    assert opt.param_groups[0]["lr"] == 1e-2
+    assert any(
+        not torch.equal(s["exp_avg"], state[id(p)]) for p, s in opt.state.items()
+    )
+
+
+def _blobs():
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (80, 4)), rng.normal(1.5, 1, (20, 4))]
+    y = np.r_[np.zeros(80, int), np.ones(20, int)]
+    return X.astype(np.float32), y

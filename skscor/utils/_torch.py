@@ -91,3 +91,35 @@ def torch_threads(n_threads, widths=()):
             _scopes["depth"] -= 1
             if _scopes["depth"] == 0 and torch.get_num_threads() != _scopes["saved"]:
                 torch.set_num_threads(_scopes["saved"])
+
+
+def optimizer_kernels(kwargs: dict, device) -> dict:
+    """Optimizer keyword arguments with the fastest update kernels for ``device``.
+
+    ``kwargs`` asks for multi-tensor updates with ``foreach=True``; where torch
+    has fused kernels for the device (CPU from torch 2.4, CUDA, MPS), they
+    replace it: one kernel per parameter tensor for the whole Adam update,
+    11-13% of a small network's fit on one CPU thread (benchmarks/README.md,
+    "Stop 37"). Elsewhere, and on torch versions without them, ``foreach``
+    stays. Other arguments pass through.
+
+    Examples
+    --------
+    >>> from skscor.utils._torch import optimizer_kernels
+    >>> optimizer_kernels({"weight_decay": 0.0}, "cpu")
+    {'weight_decay': 0.0}
+    >>> sorted(optimizer_kernels({"foreach": True}, "meta"))
+    ['foreach']
+    """
+    if not kwargs.get("foreach"):
+        return dict(kwargs)
+    try:
+        from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+    except ImportError:  # torch without fused optimizer kernels
+        return dict(kwargs)
+    kind = torch.device("cpu" if device is None else device).type
+    if kind not in _get_fused_kernels_supported_devices():
+        return dict(kwargs)
+    out = {k: v for k, v in kwargs.items() if k != "foreach"}
+    out["fused"] = True
+    return out
