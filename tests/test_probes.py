@@ -188,6 +188,33 @@ def test_mixup_step_trains_on_mixed_rows_with_the_mixed_loss(monkeypatch):
     torch.testing.assert_close(loss, expected.detach())
 
 
+def test_optimizer_kernels_probe_arms_reach_the_fit_and_restore(monkeypatch):
+    from benchmarks.probes import optimizer_kernels as probe
+    from skscor import SCoRClassifier, _training, _variants
+
+    tiny = _variants.Variant(
+        SCoRClassifier, {"hidden_layer_sizes": (4,), "max_iter": 2}, "tiny", "baseline"
+    )
+    monkeypatch.setitem(_variants.VARIANTS, "tiny", tiny)
+    fitted = []
+
+    def fit_and_score(est, *args):
+        fitted.append(est.fit(*args[:2]))
+        return {}
+
+    monkeypatch.setattr(probe, "fit_and_score", fit_and_score)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3)).astype(np.float32)
+    y = (X[:, 0] > 0.5).astype(int)
+    for fused in (False, True):
+        probe._fit("tiny", X, y, X, y, 0, fused)
+        group = fitted[-1].members_[0].optimizer_.param_groups[0]
+        # the fused arm: what the estimators choose on this torch
+        chosen = probe._CHOSEN({"foreach": True}, "cpu") if fused else {}
+        assert bool(group.get("foreach")) is (not chosen.get("fused"))
+        assert _training.optimizer_kernels is probe._CHOSEN  # restored
+
+
 def test_offset_criterion_weights_define_what_the_offsets_maximise():
     from benchmarks.probes import offset_criterion
     from skscor import _decision
