@@ -123,17 +123,28 @@ def test_data_bias_init_puts_every_kink_inside_the_rows():
 
     torch.manual_seed(0)
     net = MLP(4, 2, hidden_layer_sizes=(16, 8))
-    X = torch.randn(300, 4) * torch.tensor([1.0, 10.0, 0.1, 3.0]) + 5.0
-    data_bias_init._set_biases(net, X, torch.Generator().manual_seed(0))
+    # rows far from the origin: PyTorch's small random biases leave every
+    # first-layer unit on for all of them or off for all of them
+    X = torch.randn(300, 4) * torch.tensor([1.0, 10.0, 0.1, 3.0]) + 50.0
     first, second = net.body[0], net.body[2]
+    before = (first(X) > 0).float().mean(0)
+    assert float(((before > 0) & (before < 1)).float().mean()) < 0.5
+    data_bias_init._set_biases(net, X, torch.Generator().manual_seed(0))
+    # the definition, layer by layer with the same draws: minus a convex
+    # combination (flat Dirichlet weights) of five rows' pre-activations
+    g = torch.Generator().manual_seed(0)
     for layer, inputs in [(first, X), (second, torch.relu(first(X)))]:
         z = inputs @ layer.weight.T  # pre-activations without the bias
+        units = z.shape[1]
+        rows = torch.randint(0, len(X), (units, 5), generator=g)
+        w = torch.empty(units, 5).exponential_(generator=g)
+        w /= w.sum(1, keepdim=True)
+        expected = -(z[rows, torch.arange(units)[:, None]] * w).sum(1)
         kink = -layer.bias.detach()
+        torch.testing.assert_close(layer.bias.detach(), expected)
         # a convex combination of rows' pre-activations: within their range
         assert bool(((kink >= z.min(0).values) & (kink <= z.max(0).values)).all())
-    # the default init puts most first-layer units' kinks outside these
-    # shifted rows (every unit on or off for all of them); now each unit
-    # is on for some rows and off for others, or nearly so
+    # now each unit is on for some rows and off for others, or nearly so
     active = (first(X) > 0).float().mean(0)
     assert float(((active > 0) & (active < 1)).float().mean()) > 0.8
 

@@ -99,9 +99,9 @@ def optimizer_kernels(kwargs: dict, device) -> dict:
     ``kwargs`` asks for multi-tensor updates with ``foreach=True``; where torch
     has fused kernels for the device (CPU from torch 2.4, CUDA, MPS), they
     replace it: one kernel per parameter tensor for the whole Adam update,
-    11-13% of a small network's fit on one CPU thread (benchmarks/README.md,
-    "Stop 37"). Elsewhere, and on torch versions without them, ``foreach``
-    stays. Other arguments pass through.
+    which took 4% (MR2) to 11% (SCoR) off small networks' fits on one CPU
+    thread (benchmarks/README.md, "Stop 37"). Elsewhere, and on torch
+    versions without them, ``foreach`` stays. Other arguments pass through.
 
     Examples
     --------
